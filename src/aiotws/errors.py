@@ -1,0 +1,237 @@
+"""The aiotws exception tree.
+
+Every exception aiotws raises derives from :class:`TWSError`::
+
+    TWSError
+    ├── ProtocolError                    the wire protocol was broken
+    │   ├── LocalProtocolError           we would break it: raised before anything is sent
+    │   │   ├── InvalidField             a value that cannot be encoded (non-ASCII text, NaN id…)
+    │   │   └── UnsupportedByServer      a message or field the negotiated version lacks
+    │   └── RemoteProtocolError          TWS (or whatever answered) broke it
+    │       ├── DecodeError              one frame did not decode; the connection goes on
+    │       │   ├── UnknownMessageId
+    │       │   └── MalformedMessage     names the message and the field
+    │       ├── FrameTooLarge            ends the connection
+    │       └── HandshakeError           the peer's handshake was not TWS's
+    ├── TWSConnectionError (+ ConnectionError)
+    │   ├── ConnectionRefused (+ ConnectionRefusedError)
+    │   ├── ConnectTimeout (+ TimeoutError)  TCP accepted, but no handshake or no ready state
+    │   ├── ClientIdInUse                TWS error 326
+    │   ├── UnsupportedServerVersion     no common server version
+    │   ├── NotConnected                 a request while disconnected
+    │   └── ConnectionLost               the connection went while the request was in flight
+    ├── RequestError                     TWS rejected a request: code, message, req_id, JSON
+    └── RequestTimeout (+ TimeoutError)  no terminal answer in time
+
+Errors carry data, not just text: see each class's attributes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "ClientIdInUse",
+    "ConnectTimeout",
+    "ConnectionLost",
+    "ConnectionRefused",
+    "DecodeError",
+    "FrameTooLarge",
+    "HandshakeError",
+    "InvalidField",
+    "LocalProtocolError",
+    "MalformedMessage",
+    "NotConnected",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "RequestError",
+    "RequestTimeout",
+    "TWSConnectionError",
+    "TWSError",
+    "UnknownMessageId",
+    "UnsupportedByServer",
+    "UnsupportedServerVersion",
+]
+
+
+class TWSError(Exception):
+    """Root of every exception raised by aiotws."""
+
+
+# -- protocol ---------------------------------------------------------------------------------
+
+
+class ProtocolError(TWSError):
+    """The TWS wire protocol was (or would be) violated."""
+
+
+class LocalProtocolError(ProtocolError):
+    """A request that cannot go on the wire as given; nothing was sent."""
+
+
+class InvalidField(LocalProtocolError, ValueError):
+    """A field value that TWS's encoding cannot carry."""
+
+    def __init__(self, message: str, field: str, value: object, reason: str) -> None:
+        super().__init__(f"{message}.{field}: {reason} (value {value!r})")
+        self.message = message
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+class UnsupportedByServer(LocalProtocolError):
+    """The negotiated server version does not have this message or field."""
+
+    def __init__(self, message: str, field: str | None, needed: int, version: int) -> None:
+        what = f"{message}.{field}" if field else message
+        super().__init__(f"{what} needs server version {needed}; this connection speaks {version}")
+        self.message = message
+        self.field = field
+        self.needed = needed
+        self.version = version
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent something that is not valid TWS protocol."""
+
+
+class DecodeError(RemoteProtocolError):
+    """One frame did not decode. The frame is skipped; the connection goes on.
+
+    Attributes:
+        msg_id: the message id of the frame, when it could be read.
+        payload: the raw frame payload (without the length prefix).
+    """
+
+    def __init__(self, text: str, msg_id: int | None = None, payload: bytes = b"") -> None:
+        super().__init__(text)
+        self.msg_id = msg_id
+        self.payload = payload
+
+
+class UnknownMessageId(DecodeError):
+    """A frame whose message id has no decoder."""
+
+
+class MalformedMessage(DecodeError):
+    """A frame whose fields do not match its layout at the negotiated version.
+
+    Attributes:
+        message: the message class name (e.g. ``"ErrMsg"``).
+        field: the field that failed, or ``None`` for a count mismatch.
+        reason: what was wrong.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None,
+        reason: str,
+        msg_id: int | None = None,
+        payload: bytes = b"",
+    ) -> None:
+        where = f"{message}.{field}" if field else message
+        super().__init__(f"{where}: {reason}", msg_id, payload)
+        self.message = message
+        self.field = field
+        self.reason = reason
+
+
+class FrameTooLarge(RemoteProtocolError):
+    """A length prefix above the maximum frame size; the connection is closed."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"frame of {size} bytes exceeds the {limit}-byte limit")
+        self.size = size
+        self.limit = limit
+
+
+class HandshakeError(RemoteProtocolError):
+    """The peer's handshake is not a TWS handshake."""
+
+
+# -- connection -------------------------------------------------------------------------------
+
+
+class TWSConnectionError(TWSError, ConnectionError):
+    """The connection to TWS could not be made or was lost."""
+
+
+class ConnectionRefused(TWSConnectionError, ConnectionRefusedError):
+    """Nothing accepted the TCP connection (the API is off or the port is wrong)."""
+
+
+class ConnectTimeout(TWSConnectionError, TimeoutError):
+    """TCP was accepted but the handshake or the ready state did not complete in time."""
+
+
+class ClientIdInUse(TWSConnectionError):
+    """TWS refused the client id (error 326): another connection, or a stale one, holds it."""
+
+    def __init__(self, client_id: int, text: str = "") -> None:
+        super().__init__(text or f"client id {client_id} is already in use")
+        self.client_id = client_id
+
+
+class UnsupportedServerVersion(TWSConnectionError):
+    """The server's version range and ours do not overlap."""
+
+
+class NotConnected(TWSConnectionError):
+    """A request was made while no connection is up."""
+
+
+class ConnectionLost(TWSConnectionError):
+    """The connection was lost while the request was in flight. Safe to retry."""
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+class RequestError(TWSError):
+    """TWS rejected a request.
+
+    Attributes:
+        code: TWS's error code (e.g. 200, 162, 201).
+        message: TWS's text.
+        req_id: the request id (or order id) the error belongs to, -1 for none.
+        advanced_order_reject: the parsed ``advancedOrderRejectJson`` (orders), else ``None``.
+        time: when TWS raised it (server 194+), else ``None``.
+    """
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        req_id: int = -1,
+        advanced_order_reject: Any = None,
+        time: datetime | None = None,
+    ) -> None:
+        super().__init__(f"TWS error {code}: {message} (request {req_id})")
+        self.code = code
+        self.message = message
+        self.req_id = req_id
+        self.advanced_order_reject = advanced_order_reject
+        self.time = time
+
+    @staticmethod
+    def parse_reject_json(raw: str) -> Any:
+        """Parse ``advancedOrderRejectJson``; an empty string is ``None``, bad JSON stays text."""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+
+
+class RequestTimeout(TWSError, TimeoutError):
+    """A request got no terminal answer within its timeout; TWS's cancel (if any) was sent."""
+
+    def __init__(self, what: str, timeout: float) -> None:
+        super().__init__(f"{what}: no answer within {timeout:g} s")
+        self.what = what
+        self.timeout = timeout

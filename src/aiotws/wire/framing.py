@@ -1,0 +1,80 @@
+"""Length-prefixed framing: ``uint32 big-endian length`` + payload (PROTOCOL.md section 2).
+
+The receive buffer is linear in the bytes received, never quadratic: :meth:`Framer.feed`
+walks an offset through the buffer, slices each complete payload out once, and drops the
+consumed prefix with a single ``del`` per call. When the buffer is empty (the common case of
+a read that ends on a frame boundary) frames are sliced straight out of the incoming chunk
+and nothing is copied into the buffer at all.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final
+
+from aiotws.errors import FrameTooLarge
+
+__all__ = ["MAX_FRAME", "Framer", "frame"]
+
+#: The official client's limit (its local error 507 "Bad message length").
+MAX_FRAME: Final = 0xFFFFFF
+
+_LEN: Final = struct.Struct(">I")
+_unpack_from: Final = _LEN.unpack_from
+
+
+def frame(payload: bytes) -> bytes:
+    """Prefix ``payload`` with its length."""
+    return _LEN.pack(len(payload)) + payload
+
+
+class Framer:
+    """Splits a byte stream into frame payloads.
+
+    ``feed(data)`` returns every payload completed by ``data``, in order, for any split of
+    the stream. A length above ``max_frame`` raises :class:`FrameTooLarge`; the stream cannot
+    be resynchronised after that, so the caller must close the connection.
+    """
+
+    __slots__ = ("_buf", "max_frame")
+
+    def __init__(self, max_frame: int = MAX_FRAME) -> None:
+        self._buf = bytearray()
+        self.max_frame = max_frame
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a complete frame."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buf = self._buf
+        if buf:
+            buf += data
+            src: bytes | bytearray = buf
+        else:
+            src = data
+        frames: list[bytes] = []
+        append = frames.append
+        pos = 0
+        n = len(src)
+        limit = self.max_frame
+        while n - pos >= 4:
+            (size,) = _unpack_from(src, pos)
+            if size > limit:
+                self._buf = bytearray()
+                raise FrameTooLarge(size, limit)
+            end = pos + 4 + size
+            if end > n:
+                break
+            append(bytes(src[pos + 4 : end]))
+            pos = end
+        if src is buf:
+            if pos:
+                del buf[:pos]
+        elif pos < n:
+            buf += data[pos:]
+        return frames
+
+    def reset(self) -> None:
+        self._buf = bytearray()
