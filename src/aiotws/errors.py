@@ -200,6 +200,7 @@ class RequestError(TWSError):
         req_id: the request id (or order id) the error belongs to, -1 for none.
         advanced_order_reject: the parsed ``advancedOrderRejectJson`` (orders), else ``None``.
         time: when TWS raised it (server 194+), else ``None``.
+        kind: how the code is classified (``"error"``, ``"cancelled"``, ``"warning"`` …).
     """
 
     def __init__(
@@ -209,8 +210,10 @@ class RequestError(TWSError):
         req_id: int = -1,
         advanced_order_reject: Any = None,
         time: datetime | None = None,
+        kind: str = "error",
     ) -> None:
         super().__init__(f"TWS error {code}: {message} (request {req_id})")
+        self.kind = kind
         self.code = code
         self.message = message
         self.req_id = req_id

@@ -1,0 +1,137 @@
+"""The ``aiotws`` command line: ``aiotws demo``, ``aiotws sim``.
+
+Connection flags fall back to the environment: ``AIOTWS_HOST``, ``AIOTWS_PORT``,
+``AIOTWS_CLIENT_ID``. Failures print one line and exit non-zero; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiotws import __version__
+from aiotws.errors import TWSError
+from aiotws.ib import IB
+from aiotws.sim import SimConfig, Simulator
+
+__all__ = ["main"]
+
+
+def _env_int(name: str, default: int | None) -> int | None:
+    v = os.environ.get(name)
+    if v is None or v == "":
+        return default
+    try:
+        return int(v)
+    except ValueError:
+        raise SystemExit(f"aiotws: {name}={v!r} is not an integer") from None
+
+
+def _connection_flags(p: argparse.ArgumentParser, default_port: int | None) -> None:
+    p.add_argument("--host", default=os.environ.get("AIOTWS_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=_env_int("AIOTWS_PORT", default_port))
+    p.add_argument("--client-id", type=int, default=_env_int("AIOTWS_CLIENT_ID", 1))
+    p.add_argument("--timeout", type=float, default=10.0, help="connect timeout, seconds")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aiotws", description="asyncio client for the TWS API")
+    p.add_argument("--version", action="version", version=f"aiotws {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="tour aiotws against an embedded simulator (or a real TWS with --port)",
+        description="Starts an embedded TWS simulator on a free port and tours aiotws "
+        "against it. With --port (or AIOTWS_PORT) it connects to that TWS/IB Gateway instead.",
+    )
+    _connection_flags(demo, None)
+
+    sim = sub.add_parser("sim", help="run the TWS simulator", description="Serve a simulated TWS.")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=7497)
+    sim.add_argument("--max-version", type=int, default=SimConfig.max_version)
+    sim.add_argument("--min-version", type=int, default=SimConfig.min_version)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument(
+        "--accounts", default=",".join(SimConfig.accounts), help="comma-separated account ids"
+    )
+    sim.add_argument("--master-client-id", type=int, default=None)
+    sim.add_argument("--read-only", action="store_true", help="refuse order requests (321)")
+    return p
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    sim: Simulator | None = None
+    host, port = args.host, args.port
+    if port is None:
+        sim = Simulator(port=0, seed=1)
+        await sim.start()
+        host, port = sim.host, sim.port
+        print(f"started the aiotws TWS simulator on {host}:{port}")
+    try:
+        async with IB.connect_to(host, port, args.client_id, timeout=args.timeout) as ib:
+            print(f"connected to {host}:{port} as client {args.client_id}")
+            print(f"  server version   {ib.server_version}")
+            ct = ib.connection_time
+            print(f"  connection time  {ct.isoformat() if ct else ib.client.connection_time_text}")
+            print(f"  accounts         {', '.join(ib.managed_accounts)}")
+            now = await ib.current_time()
+            print(f"  server time      {now.isoformat(timespec='milliseconds')}")
+            print(f"  next order id    {await ib.req_ids()}")
+    finally:
+        if sim is not None:
+            await sim.stop()
+    return 0
+
+
+async def _sim(args: argparse.Namespace) -> int:
+    accounts = tuple(a for a in args.accounts.split(",") if a)
+    cfg = SimConfig(
+        host=args.host,
+        port=args.port,
+        min_version=args.min_version,
+        max_version=args.max_version,
+        seed=args.seed,
+        accounts=accounts,
+        master_client_id=args.master_client_id,
+        read_only=args.read_only,
+    )
+    sim = Simulator(cfg)
+    await sim.start()
+    print(f"listening on {sim.host}:{sim.port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await sim.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run = {"demo": _demo, "sim": _sim}[args.command]
+    try:
+        return asyncio.run(run(args))
+    except KeyboardInterrupt:
+        return 130
+    except (TWSError, OSError) as e:
+        print(f"aiotws {args.command}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

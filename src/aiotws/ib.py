@@ -1,0 +1,181 @@
+"""``IB``: the facade most users touch.
+
+One ``IB`` is one TWS/IB Gateway session. Every method that talks to TWS is a coroutine;
+live objects (tickers, trades, portfolio) arrive with later features and are kept current by
+events. The one rule, as in every asyncio program: never block the event loop in a callback
+or between awaits (no ``time.sleep``, no blocking I/O), or every stream stalls behind you.
+
+    async with IB.connect_to("127.0.0.1", 7497, client_id=1) as ib:
+        print(ib.server_version, ib.managed_accounts, await ib.current_time())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from eventkit import Event
+
+from aiotws.client import Client, ClientState
+from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
+from aiotws.wire.codes import CodeTable
+
+__all__ = ["IB"]
+
+
+class IB:
+    """A TWS session.
+
+    Args:
+        request_timeout: default timeout of one-shot requests, seconds (``None``: none).
+        rate, burst: outgoing message pacing (TWS allows 50/s; default 45/s).
+        codes: error classification table to start from.
+
+    Events: ``connected``, ``disconnected(exc | None)``, ``errors(ErrorInfo)``,
+    ``connectivity(ErrorInfo)``, ``farm_status(ErrorInfo)``, ``decode_errors(DecodeError)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        request_timeout: float | None = 30.0,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        codes: CodeTable | None = None,
+    ) -> None:
+        self.client = Client(request_timeout=request_timeout, rate=rate, burst=burst, codes=codes)
+        c = self.client
+        self.connected: Event = c.connected
+        self.disconnected: Event = c.disconnected
+        self.errors: Event = c.errors
+        self.connectivity: Event = c.connectivity
+        self.farm_status: Event = c.farm_status
+        self.decode_errors: Event = c.decode_errors
+
+    # -- connection ----------------------------------------------------------------------
+
+    async def connect(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 7497,
+        client_id: int = 1,
+        *,
+        timeout: float = 10.0,
+        connect_options: str = "",
+    ) -> IB:
+        """Connect and wait until TWS is ready; returns ``self``.
+
+        Raises :class:`~aiotws.errors.TWSConnectionError` subclasses (which are also
+        builtin ``ConnectionError``): ``ConnectionRefused``, ``ConnectTimeout``,
+        ``ClientIdInUse``, ``UnsupportedServerVersion``.
+        """
+        await self.client.connect(
+            host, port, client_id, timeout=timeout, connect_options=connect_options
+        )
+        return self
+
+    @classmethod
+    def connect_to(
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 7497,
+        client_id: int = 1,
+        *,
+        timeout: float = 10.0,
+        **options: Any,
+    ) -> _ConnectTo:
+        """``async with IB.connect_to(...) as ib:`` connects, and disconnects on exit.
+
+        ``await IB.connect_to(...)`` also works and returns the connected ``IB``.
+        """
+        return _ConnectTo(cls(**options), host, port, client_id, timeout)
+
+    def disconnect(self) -> None:
+        """Close the connection (returns at once; ``await ib.wait_closed()`` to be sure)."""
+        self.client.disconnect()
+
+    async def wait_closed(self) -> None:
+        """Wait until the socket is closed; TWS frees the client id only then."""
+        await self.client.wait_closed()
+
+    def is_connected(self) -> bool:
+        return self.client.state is ClientState.CONNECTED
+
+    @property
+    def server_version(self) -> int:
+        """The negotiated server version (0 before connecting)."""
+        return self.client.server_version
+
+    @property
+    def managed_accounts(self) -> list[str]:
+        """The accounts this login manages, as TWS reported them at connect."""
+        return list(self.client.managed_accounts)
+
+    @property
+    def connection_time(self) -> datetime | None:
+        """TWS's time at connect, tz-aware (``None`` if TWS's zone name is unknown)."""
+        return self.client.connection_time
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def current_time(self) -> datetime:
+        """TWS's clock, UTC: milliseconds on server 197+, whole seconds below."""
+        if self.client.server_version >= 197:
+            return await self.client.current_time_millis()
+        return await self.client.current_time()
+
+    async def req_ids(self) -> int:
+        """The next valid order id, fresh from TWS."""
+        return await self.client.req_ids()
+
+    def set_server_log_level(self, level: int) -> None:
+        """TWS's API log level, 1 (system) .. 5 (detail)."""
+        self.client.set_server_log_level(level)
+
+    # -- context manager -----------------------------------------------------------------
+
+    async def __aenter__(self) -> IB:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.disconnect()
+        await self.wait_closed()
+
+    def __repr__(self) -> str:
+        c = self.client
+        if c.state is ClientState.CONNECTED:
+            return f"<IB connected {c.host}:{c.port} client_id={c.client_id} sv={c.server_version}>"
+        return f"<IB {c.state.value}>"
+
+
+class _ConnectTo:
+    """What :meth:`IB.connect_to` returns: awaitable and an async context manager."""
+
+    def __init__(self, ib: IB, host: str, port: int, client_id: int, timeout: float) -> None:
+        self._ib = ib
+        self._args = (host, port, client_id)
+        self._timeout = timeout
+
+    async def _connect(self) -> IB:
+        return await self._ib.connect(*self._args, timeout=self._timeout)
+
+    def __await__(self) -> Generator[Any, None, IB]:
+        return self._connect().__await__()
+
+    async def __aenter__(self) -> IB:
+        return await self._connect()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._ib.__aexit__(exc_type, exc, tb)

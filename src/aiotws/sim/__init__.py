@@ -1,0 +1,17 @@
+"""``aiotws.sim``: a TWS/IB Gateway simulator speaking the real wire protocol.
+
+    async with Simulator(port=0, seed=1) as sim:
+        ib = await IB.connect_to(sim.host, sim.port, client_id=1)
+
+Built on ``aiotws.wire`` (the server side of the same codec) and ``aiotws.model``; it never
+imports the client. ``aiotws sim`` runs it from the command line.
+"""
+
+from __future__ import annotations
+
+from aiotws.sim import system as _system  # registers the session-level handlers
+from aiotws.sim.server import Faults, SimConfig, SimSession, Simulator, handles
+
+__all__ = ["Faults", "SimConfig", "SimSession", "Simulator", "handles"]
+
+del _system

@@ -1,0 +1,365 @@
+"""The simulator's server: TWS's connection behaviour on the server side of ``aiotws.wire``.
+
+:class:`Simulator` listens like TWS, negotiates versions like TWS (the highest version both
+sides speak; a client whose range it cannot serve is disconnected without a reply), answers
+START_API with MANAGED_ACCTS, NEXT_VALID_ID and the farm notices TWS sends at connect, and
+refuses a client id already in use with 326 and a close. It is *stricter* than TWS: a
+request that does not parse at the negotiated version gets ERR_MSG 320 naming the message and
+the field, so client encoder bugs surface in tests.
+
+Requests are answered by handlers registered per message class (:func:`handles`); each
+domain module of ``aiotws.sim`` adds its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+from zoneinfo import ZoneInfo
+
+from aiotws.errors import DecodeError, UnknownMessageId
+from aiotws.wire.connection import (
+    ClientHello,
+    ConnectionFailed,
+    ServerConnection,
+    State,
+    UndecodableFrame,
+)
+from aiotws.wire.ids import Out
+from aiotws.wire.layout import OUT_MESSAGES, InMessage, OutMessage
+from aiotws.wire.messages import ErrMsg, ManagedAccts, NextValidId, StartApi
+from aiotws.wire.versions import MAX_TEXT_VERSION
+
+__all__ = ["Faults", "SimConfig", "SimSession", "Simulator", "handles"]
+
+log = logging.getLogger("aiotws.sim")
+
+O = TypeVar("O", bound=OutMessage)
+Handler = Callable[["SimSession", Any], None]
+_HANDLERS: Final[dict[type[OutMessage], Handler]] = {}
+
+#: Requests that change orders: refused in read-only mode (PROTOCOL.md 1.7).
+READ_ONLY_BLOCKED: Final = frozenset(
+    {Out.PLACE_ORDER, Out.CANCEL_ORDER, Out.REQ_GLOBAL_CANCEL, Out.EXERCISE_OPTIONS, Out.REPLACE_FA}
+)
+
+#: The farm notices TWS sends on every fresh connection (id -1).
+CONNECT_NOTICES: Final = (
+    (2104, "Market data farm connection is OK:usfarm"),
+    (2106, "HMDS data farm connection is OK:ushmds"),
+    (2158, "Sec-def data farm connection is OK:secdefnj"),
+)
+
+
+def handles(*types: type[O]) -> Callable[[Callable[[SimSession, O], None]], Callable[[SimSession, O], None]]:
+    """Register a simulator handler for request classes: ``fn(session, msg)``."""
+
+    def register(fn: Callable[[SimSession, O], None]) -> Callable[[SimSession, O], None]:
+        for t in types:
+            if t in _HANDLERS:
+                raise ValueError(f"{t.__name__} already has a simulator handler")
+            _HANDLERS[t] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class SimConfig:
+    """How the simulated TWS behaves.
+
+    ``accounts``: the managed accounts (one paper account by default; several for an
+    advisor setup). ``master_client_id``: the API client that sees every client's orders.
+    ``read_only``: refuse order requests with 321 as TWS's Read-Only API setting does.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    min_version: int = 100
+    max_version: int = MAX_TEXT_VERSION
+    seed: int = 0
+    accounts: tuple[str, ...] = ("DU1234567",)
+    master_client_id: int | None = None
+    read_only: bool = False
+    time_zone: str = "America/New_York"
+    next_order_id: int = 1
+    max_clients: int = 32
+    connect_notices: tuple[tuple[int, str], ...] = CONNECT_NOTICES
+
+
+@dataclass
+class Faults:
+    """Misbehaviour switches for tests of a client's failure handling.
+
+    ``close_on_accept``: accept TCP and close at once (TWS restarting, untrusted IP).
+    ``silent_handshake``: accept TCP and never answer (a wedged gateway).
+    ``silent_start_api``: answer the handshake, then never send NEXT_VALID_ID.
+    """
+
+    close_on_accept: bool = False
+    silent_handshake: bool = False
+    silent_start_api: bool = False
+
+
+class SimSession(asyncio.Protocol):
+    """One client connection to the simulator."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.conn = ServerConnection(sim.config.min_version, sim.config.max_version)
+        self.transport: asyncio.Transport | None = None
+        self.client_id: int | None = None
+        self.started = False
+        self.log_level = 2
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        #: free per-session storage for domain handlers (subscriptions, …)
+        self.state: dict[str, Any] = {}
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.sim.sessions.add(self)
+        if self.sim.faults.close_on_accept or len(self.sim.sessions) > self.sim.config.max_clients:
+            transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.sim.sessions.discard(self)
+        if self.client_id is not None and self.sim.clients.get(self.client_id) is self:
+            del self.sim.clients[self.client_id]
+        for cb in self.sim.on_session_end:
+            cb(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        for ev in self.conn.receive_data(data):
+            if self.transport is None or self.transport.is_closing():
+                return
+            if isinstance(ev, ClientHello):
+                self._on_hello(ev)
+            elif isinstance(ev, UndecodableFrame):
+                self._on_undecodable(ev.error)
+            elif isinstance(ev, ConnectionFailed):
+                log.info("closing a client connection: %s", ev.error)
+                self.close()
+            else:
+                self._on_request(ev)
+
+    # -- handshake and API start -----------------------------------------------------------
+
+    def _on_hello(self, hello: ClientHello) -> None:
+        if self.sim.faults.silent_handshake:
+            return
+        version = self.conn.negotiate(hello)
+        if version is None:
+            log.info(
+                "refusing client range %d..%d (we serve %d..%d)",
+                hello.min_version,
+                hello.max_version,
+                self.conn.min_version,
+                self.conn.max_version,
+            )
+            self.conn.refuse()
+            self.close()
+            return
+        self.write(self.conn.accept(version, self.sim.connection_time_text()))
+
+    def _start_api(self, msg: StartApi) -> None:
+        sim = self.sim
+        if msg.client_id in sim.clients:
+            self.send_error(
+                -1,
+                326,
+                "Unable to connect as the client id is already in use. "
+                "Retry with a unique client id.",
+            )
+            self.close()
+            return
+        self.client_id = msg.client_id
+        self.started = True
+        sim.clients[msg.client_id] = self
+        if sim.faults.silent_start_api:
+            return
+        self.send(ManagedAccts(sim.config.accounts))
+        self.send(NextValidId(sim.next_order_id(msg.client_id)))
+        for code, text in sim.config.connect_notices:
+            self.send_error(-1, code, text)
+        for cb in sim.on_session_start:
+            cb(self)
+
+    # -- requests --------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return self.conn.server_version
+
+    @property
+    def is_master(self) -> bool:
+        """True when this client is the configured master client (sees all orders)."""
+        return self.client_id is not None and self.client_id == self.sim.config.master_client_id
+
+    def _on_request(self, msg: OutMessage) -> None:
+        if not self.started:
+            if isinstance(msg, StartApi):
+                self._start_api(msg)
+            else:
+                self.send_error(-1, 321, f"{type(msg).__name__} sent before START_API")
+            return
+        if isinstance(msg, StartApi):
+            self.send_error(-1, 321, "START_API sent twice")
+            return
+        if self.sim.config.read_only and msg.MSG_ID in READ_ONLY_BLOCKED:
+            self._refuse_read_only(msg.MSG_ID, getattr(msg, "order_id", -1))
+            return
+        handler = _HANDLERS.get(type(msg))
+        if handler is None:
+            self.send_error(-1, 321, f"aiotws sim does not implement {type(msg).__name__} yet")
+            return
+        self.sim.requests.append(msg)
+        handler(self, msg)
+
+    def _refuse_read_only(self, msg_id: int, order_id: int) -> None:
+        self.send_error(
+            order_id,
+            321,
+            f"Error validating request.-'bN' : cause - The API interface is currently in "
+            f"Read-Only mode. ({Out(msg_id).name})",
+        )
+
+    def _on_undecodable(self, e: DecodeError) -> None:
+        if isinstance(e, UnknownMessageId) and e.msg_id is not None:
+            if self.sim.config.read_only and e.msg_id in READ_ONLY_BLOCKED:
+                self._refuse_read_only(e.msg_id, -1)
+                return
+            known = Out(e.msg_id).name if e.msg_id in Out._value2member_map_ else None
+            text = (
+                f"aiotws sim does not implement {known} yet"
+                if known
+                else f"Unknown incoming message id {e.msg_id}"
+            )
+            self.send_error(-1, 321 if known else 320, text)
+            return
+        name = OUT_MESSAGES[e.msg_id].__name__ if e.msg_id in OUT_MESSAGES else "request"
+        log.info("strict check failed for %s: %s", name, e)
+        self.send_error(-1, 320, f"Error reading request: {e}")
+
+    # -- output ----------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def send(self, msg: InMessage) -> None:
+        """Send ``msg`` to this client at its negotiated version."""
+        if self.conn.state is State.OPEN:
+            self.write(self.conn.send(msg))
+
+    def send_error(self, req_id: int, code: int, text: str, reject_json: str = "") -> None:
+        """Send ERR_MSG in the layout of this client's version."""
+        v = self.version
+        self.send(
+            ErrMsg(
+                req_id,
+                code,
+                text,
+                reject_json if v >= 166 else "",
+                datetime.now(UTC) if v >= 194 else None,
+            )
+        )
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class Simulator:
+    """A TWS/IB Gateway simulator on the real wire protocol.
+
+    ``async with Simulator(port=0, seed=1) as sim:`` listens on a free loopback port
+    (``sim.host``, ``sim.port``) until the block ends. ``sim.faults`` switches misbehaviour
+    on; :meth:`drop_connections` and :meth:`broadcast_error` inject events.
+    """
+
+    def __init__(self, config: SimConfig | None = None, **overrides: Any) -> None:
+        cfg = config or SimConfig()
+        for k, v in overrides.items():
+            if not hasattr(cfg, k):
+                raise TypeError(f"unknown simulator setting {k!r}")
+            setattr(cfg, k, v)
+        self.config = cfg
+        self.faults = Faults()
+        self.rng = random.Random(cfg.seed)
+        self.sessions: set[SimSession] = set()
+        self.clients: dict[int, SimSession] = {}
+        #: every request handled, in order (for tests)
+        self.requests: list[OutMessage] = []
+        self.on_session_start: list[Callable[[SimSession], None]] = []
+        self.on_session_end: list[Callable[[SimSession], None]] = []
+        self._next_ids: dict[int, int] = {}
+        self._server: asyncio.Server | None = None
+        self.host = cfg.host
+        self.port = cfg.port
+
+    def next_order_id(self, client_id: int) -> int:
+        """The next valid order id TWS would announce to ``client_id``."""
+        return self._next_ids.setdefault(client_id, self.config.next_order_id)
+
+    def use_order_id(self, client_id: int, order_id: int) -> None:
+        """Record that ``client_id`` used ``order_id`` (the next valid id moves past it)."""
+        self._next_ids[client_id] = max(self.next_order_id(client_id), order_id + 1)
+
+    def connection_time_text(self) -> str:
+        """TWS's handshake time: ``yyyymmdd hh:mm:ss <zone abbreviation>``."""
+        now = datetime.now(ZoneInfo(self.config.time_zone))
+        return now.strftime("%Y%m%d %H:%M:%S ") + (now.tzname() or "UTC")
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SimSession(self), self.config.host, self.config.port
+        )
+        sock = self._server.sockets[0].getsockname()
+        self.host, self.port = sock[0], sock[1]
+        log.info("simulator listening on %s:%d", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        await self.drop_connections()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def drop_connections(self) -> None:
+        """Close every client socket (as a TWS restart does) and wait until they are gone."""
+        sessions = list(self.sessions)
+        for s in sessions:
+            s.close()
+        if sessions:
+            await asyncio.gather(*(asyncio.shield(s.closed) for s in sessions))
+
+    def broadcast_error(self, code: int, text: str, req_id: int = -1) -> None:
+        """Send an ERR_MSG to every started client (e.g. 1100 connectivity lost)."""
+        for s in list(self.clients.values()):
+            s.send_error(req_id, code, text)
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def serve_forever(self) -> None:
+        if self._server is None:
+            await self.start()
+        assert self._server is not None
+        await self._server.serve_forever()
+
