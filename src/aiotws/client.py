@@ -303,7 +303,7 @@ class Client:
             else:
                 err = TWSConnectionError(
                     f"{self.host}:{self.port} closed the connection before it was ready "
-                    f"({'during the handshake' if self.server_version == 0 else 'after START_API'}): "
+                    f"({'after START_API' if self.server_version else 'during the handshake'}): "
                     "client id in use, this host not in TWS's trusted IPs, or TWS restarting"
                 )
             for fut in (self._handshake, self._ready):
@@ -313,7 +313,9 @@ class Client:
         self._teardown()
         n = self._registry.fail_all(_connection_lost)
         if was is ClientState.CONNECTED:
-            log.warning("connection to %s:%d lost%s", self.host, self.port, f": {exc}" if exc else "")
+            log.warning(
+                "connection to %s:%d lost%s", self.host, self.port, f": {exc}" if exc else ""
+            )
         else:
             log.info("disconnected from %s:%d", self.host, self.port)
         if n:
@@ -324,7 +326,7 @@ class Client:
         route = self._registry.route
         handlers = self._handlers
         for m in batch:
-            t = type(m)
+            t: type[Any] = type(m)
             if t is ErrMsg:
                 self._on_error(cast(ErrMsg, m))
                 continue
@@ -445,7 +447,7 @@ class Client:
                 raise
             self._registry.discard(pending)
             self._send_cancel(cancel)
-            raise RequestTimeout(pending.what, limit) from None
+            raise RequestTimeout(pending.what, limit or 0.0) from None
         except asyncio.CancelledError:
             if not pending.done:
                 self._registry.discard(pending)
@@ -553,5 +555,7 @@ class Client:
 
     def __repr__(self) -> str:
         where = f"{self.host}:{self.port}" if self.host else "-"
-        return f"<Client {self.state.value} {where} client_id={self.client_id} sv={self.server_version}>"
-
+        return (
+            f"<Client {self.state.value} {where} client_id={self.client_id} "
+            f"sv={self.server_version}>"
+        )

@@ -217,9 +217,7 @@ class StreamPending(Pending):
 
     __slots__ = ("end_types", "stream")
 
-    def __init__(
-        self, key: int | None, items: Accepts, end: Accepts, stream: Stream[Any]
-    ) -> None:
+    def __init__(self, key: int | None, items: Accepts, end: Accepts, stream: Stream[Any]) -> None:
         super().__init__(key, items + end, stream.what)
         self.end_types = end
         self.stream = stream

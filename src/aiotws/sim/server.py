@@ -39,7 +39,7 @@ __all__ = ["Faults", "SimConfig", "SimSession", "Simulator", "handles"]
 
 log = logging.getLogger("aiotws.sim")
 
-O = TypeVar("O", bound=OutMessage)
+Req = TypeVar("Req", bound=OutMessage)
 Handler = Callable[["SimSession", Any], None]
 _HANDLERS: Final[dict[type[OutMessage], Handler]] = {}
 
@@ -56,10 +56,13 @@ CONNECT_NOTICES: Final = (
 )
 
 
-def handles(*types: type[O]) -> Callable[[Callable[[SimSession, O], None]], Callable[[SimSession, O], None]]:
+HandlerFn = Callable[["SimSession", Req], None]
+
+
+def handles(*types: type[Req]) -> Callable[[HandlerFn[Req]], HandlerFn[Req]]:
     """Register a simulator handler for request classes: ``fn(session, msg)``."""
 
-    def register(fn: Callable[[SimSession, O], None]) -> Callable[[SimSession, O], None]:
+    def register(fn: HandlerFn[Req]) -> HandlerFn[Req]:
         for t in types:
             if t in _HANDLERS:
                 raise ValueError(f"{t.__name__} already has a simulator handler")
@@ -362,4 +365,3 @@ class Simulator:
             await self.start()
         assert self._server is not None
         await self._server.serve_forever()
-

@@ -277,7 +277,8 @@ class ServerConnection(_Connection):
                 continue
             if self.state is not State.OPEN:
                 # A request sent before our handshake reply cannot be read at any version.
-                events.append(UndecodableFrame(DecodeError("request before handshake", None, payload)))
+                err = DecodeError("request before the handshake reply", None, payload)
+                events.append(UndecodableFrame(err))
                 continue
             try:
                 events.append(decode(payload, self.server_version, self.strict))
@@ -323,4 +324,3 @@ class ServerConnection(_Connection):
         if self.state is not State.OPEN:
             raise LocalProtocolError(f"cannot send {type(msg).__name__} in state {self.state.name}")
         return codec.encode(msg, self.server_version)
-

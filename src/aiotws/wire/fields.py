@@ -41,8 +41,8 @@ __all__ = [
     "FieldError",
     "FieldReader",
     "FieldWriter",
-    "Mapped",
     "ListOf",
+    "Mapped",
     "escape_text",
     "format_decimal",
     "format_float",
@@ -134,7 +134,7 @@ def format_float(value: float) -> str:
 
     NaN has no TWS form and raises :class:`FieldError`.
     """
-    if value != value:
+    if math.isnan(value):
         raise FieldError("NaN cannot be sent to TWS")
     if value == math.inf:
         return "Infinity"
@@ -177,9 +177,8 @@ class _Int(Codec[int]):
         return _parse_int(s) if s else 0
 
     def write(self, w: FieldWriter, value: int) -> None:
-        if type(value) is not int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise FieldError(f"expected int, got {type(value).__name__}")
+        if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise FieldError(f"expected int, got {type(value).__name__}")
         w.out.append(str(int(value)))
 
 
@@ -248,7 +247,7 @@ class _NanFloat(Codec[float]):
         return math.nan if v == UNSET_DOUBLE else v
 
     def write(self, w: FieldWriter, value: float) -> None:
-        if value != value:
+        if math.isnan(value):
             w.out.append("")
         else:
             FLOAT.write(w, value)
@@ -276,8 +275,6 @@ class _Decimal(Codec[Decimal | None]):
             w.out.append("")
         elif isinstance(value, Decimal):
             w.out.append(format_decimal(value))
-        elif isinstance(value, int) and not isinstance(value, bool):
-            w.out.append(str(value))
         else:
             raise FieldError(f"expected Decimal, got {type(value).__name__}")
 
@@ -301,7 +298,9 @@ class _Bool(Codec[bool]):
 
 # Outgoing text must be printable ASCII plus TAB/LF/CR (the official client's error 579).
 _BAD_OUT_TEXT: Final = re.compile(r"[^\t\n\r\x20-\x7e]")
-_ESCAPE: Final = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})")
+_ESCAPE: Final = re.compile(
+    r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})"
+)
 _NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 
 
@@ -421,7 +420,7 @@ class _OptEpoch(Codec[datetime | None]):
 
     def read(self, r: FieldReader) -> datetime | None:
         s = r.fields[r.pos] if r.pos < r.end else None
-        if s == "" or s == "0":
+        if s in {"", "0"}:
             r.pos += 1
             return None
         return self.inner.read(r)
@@ -495,4 +494,6 @@ TEXT: Final[Codec[str]] = _Text("str (\\u-escaped)")
 CSV: Final[Codec[tuple[str, ...]]] = _Csv("tuple[str, ...] (comma list)")
 EPOCH_S: Final[Codec[datetime]] = _Epoch("datetime (epoch s)", 1)
 EPOCH_MS: Final[Codec[datetime]] = _Epoch("datetime (epoch ms)", 1000)
-OPT_EPOCH_MS: Final[Codec[datetime | None]] = _OptEpoch("datetime | None (epoch ms)", _Epoch("ms", 1000))
+OPT_EPOCH_MS: Final[Codec[datetime | None]] = _OptEpoch(
+    "datetime | None (epoch ms)", _Epoch("ms", 1000)
+)

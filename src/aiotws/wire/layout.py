@@ -308,7 +308,7 @@ def message(
     """
 
     def register(cls: type[M]) -> type[M]:
-        if not dataclasses.is_dataclass(cls):
+        if "__dataclass_fields__" not in cls.__dict__:
             raise TypeError(f"{cls.__name__}: apply @message over @dataclass(slots=True)")
         if isinstance(msg_id, In):
             if not issubclass(cls, InMessage):

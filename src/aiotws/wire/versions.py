@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["SV", "MIN_VERSION", "MAX_VERSION", "MAX_TEXT_VERSION"]
+__all__ = ["MAX_TEXT_VERSION", "MAX_VERSION", "MIN_VERSION", "SV"]
 
 
 class SV:
