@@ -17,7 +17,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
@@ -102,11 +102,14 @@ class Faults:
     ``close_on_accept``: accept TCP and close at once (TWS restarting, untrusted IP).
     ``silent_handshake``: accept TCP and never answer (a wedged gateway).
     ``silent_start_api``: answer the handshake, then never send NEXT_VALID_ID.
+    ``unanswered``: request classes the simulator swallows without a reply (to exercise
+    timeouts and cancellation); they are still recorded in ``sim.requests``.
     """
 
     close_on_accept: bool = False
     silent_handshake: bool = False
     silent_start_api: bool = False
+    unanswered: set[type[OutMessage]] = field(default_factory=set)
 
 
 class SimSession(asyncio.Protocol):
@@ -220,6 +223,9 @@ class SimSession(asyncio.Protocol):
             return
         if self.sim.config.read_only and msg.MSG_ID in READ_ONLY_BLOCKED:
             self._refuse_read_only(msg.MSG_ID, getattr(msg, "order_id", -1))
+            return
+        if type(msg) in self.sim.faults.unanswered:
+            self.sim.requests.append(msg)
             return
         handler = _HANDLERS.get(type(msg))
         if handler is None:
