@@ -1,0 +1,74 @@
+"""One command per check, the same locally and in CI: ``python -m nox`` runs the default set.
+
+Sessions: ``tests`` (every Python 3.11-3.13 found on this machine), ``compat`` (the test
+suite beside ib_async 2.1, whose pins bring aeventkit 2.x: both must work), ``lint`` (ruff),
+``typecheck`` (mypy --strict on src/), ``conformance`` (against the official ibapi client,
+test-only), ``bench`` (side by side with ib_async) and ``docs`` (mkdocs --strict).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests", "compat", "conformance", "docs"]
+nox.options.error_on_missing_interpreters = False
+
+ALL_PYTHONS = ("3.11", "3.12", "3.13")
+PYTHONS = [v for v in ALL_PYTHONS if shutil.which(f"python{v}")] or ["3.11"]
+OLDEST = PYTHONS[0]
+
+IBAPI = "ibapi-latest==10.51.1"
+IB_ASYNC = "ib_async==2.1.0"
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The unit and end-to-end tests."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=OLDEST)
+def compat(session: nox.Session) -> None:
+    """The tests in one environment with ib_async 2.1 (aeventkit<3, tzdata<2026)."""
+    session.install("-e", ".[test]", IB_ASYNC)
+    session.run("python", "-c", "import eventkit, ib_async, aiotws; print(eventkit.__version__)")
+    session.run("pytest", "-q", *session.posargs)
+
+
+@nox.session(python=OLDEST)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=OLDEST)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/."""
+    session.install("-e", ".", "mypy>=1.11")
+    session.run("mypy")
+
+
+@nox.session(python=OLDEST)
+def conformance(session: nox.Session) -> None:
+    """Byte-for-byte agreement with the official client, and the official client vs aiotws sim."""
+    session.install("-e", ".[test]", IBAPI)
+    session.run("pytest", "tests/conformance", "-q", *session.posargs)
+
+
+@nox.session(python=OLDEST)
+def bench(session: nox.Session) -> None:
+    """Benchmarks, side by side with ib_async (numbers to the console; never asserted)."""
+    session.install("-e", ".", IB_ASYNC)
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=OLDEST)
+def docs(session: nox.Session) -> None:
+    """Build the documentation with warnings as errors."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "-d", session.create_tmp() + "/site")
