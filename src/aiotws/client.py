@@ -251,6 +251,12 @@ class Client:
         self.connected.emit()
 
     async def _abort(self) -> None:
+        for fut in (self._handshake, self._ready):
+            if fut is not None:
+                if not fut.done():
+                    fut.cancel()
+                elif not fut.cancelled():
+                    fut.exception()  # retrieved: the caller gets the error raised instead
         proto = self._protocol
         if proto is not None:
             proto.close()
@@ -291,9 +297,12 @@ class Client:
             self._handshake.set_result(handshake)
 
     def on_protocol_failure(self, failure: ConnectionFailed) -> None:
+        self._fail_connect(failure.error)
+
+    def _fail_connect(self, err: BaseException) -> None:
         for fut in (self._handshake, self._ready):
             if fut is not None and not fut.done():
-                fut.set_exception(failure.error)
+                fut.set_exception(err)
 
     def on_connection_lost(self, exc: Exception | None) -> None:
         was = self.state
@@ -306,10 +315,9 @@ class Client:
                     f"({'after START_API' if self.server_version else 'during the handshake'}): "
                     "client id in use, this host not in TWS's trusted IPs, or TWS restarting"
                 )
-            for fut in (self._handshake, self._ready):
-                if fut is not None and not fut.done():
-                    fut.set_exception(err)
+            self._fail_connect(err)
             return
+        self._fail_connect(TWSConnectionError("disconnected while connecting"))
         self._teardown()
         n = self._registry.fail_all(_connection_lost)
         if was is ClientState.CONNECTED:
@@ -382,6 +390,8 @@ class Client:
                 routed = self._registry.route_warning(m.req_id, info.to_exception())
         if kind is ErrorKind.FATAL:
             self._fatal = info
+            if self.state is ClientState.CONNECTING and m.code == 326:
+                self._fail_connect(ClientIdInUse(self.client_id, m.text))
         level = _LOG_LEVEL[kind]
         if routed and kind is ErrorKind.ERROR:
             level = logging.DEBUG  # the awaiting caller gets it as an exception

@@ -8,7 +8,7 @@ never shifting the fields we know); ``strict=True`` (the simulator's mode) rejec
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from aiotws.errors import DecodeError, MalformedMessage, UnknownMessageId
 from aiotws.wire.fields import FieldReader, FieldWriter
@@ -18,6 +18,7 @@ from aiotws.wire.layout import IN_MESSAGES, OUT_MESSAGES, InMessage, Message, Ou
 __all__ = ["decode", "decode_in", "decode_out", "encode", "encode_payload", "payload_text"]
 
 _UTF8: Final = "utf-8"
+_MISSING: Final[Any] = object()
 
 
 def encode_payload(msg: Message, version: int) -> bytes:
@@ -69,8 +70,17 @@ def decode(
     cls = registry.get(msg_id)
     if cls is None:
         raise UnknownMessageId(f"no decoder for message id {msg_id}", msg_id, payload)
-    r = FieldReader(fields, 1, end, version)
     layout = cls.LAYOUT
+    if not strict:
+        fast = layout._fast.get(version, _MISSING)
+        if fast is _MISSING:
+            fast = layout.fast_reader(version)
+        if fast is not None and end > fast[1]:
+            try:
+                return fast[0](fields, 1)  # type: ignore[no-any-return]
+            except Exception:
+                pass
+    r = FieldReader(fields, 1, end, version)
     try:
         msg: Message = layout.read(r, strict)
     except MalformedMessage as e:

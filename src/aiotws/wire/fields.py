@@ -43,6 +43,7 @@ __all__ = [
     "FieldWriter",
     "ListOf",
     "Mapped",
+    "Scalar",
     "escape_text",
     "format_decimal",
     "format_float",
@@ -126,6 +127,25 @@ class Codec(Generic[T]):
         return f"<codec {self.name}>"
 
 
+class Scalar(Codec[T]):
+    """A codec of exactly one field: ``parse`` turns its text into the value.
+
+    Layouts made only of scalars decode through a generated fast path that calls ``parse``
+    (or inlines :attr:`inline`, an expression template over the field text ``{0}``); any
+    exception there falls back to the checked path, which names the failing field.
+    """
+
+    __slots__ = ()
+    #: expression template the fast decoder may inline instead of calling ``parse``
+    inline: str | None = None
+
+    def parse(self, s: str) -> T:
+        raise NotImplementedError
+
+    def read(self, r: FieldReader) -> T:
+        return self.parse(r.next())
+
+
 # -- numbers ----------------------------------------------------------------------------------
 
 
@@ -167,13 +187,13 @@ def _parse_int(s: str) -> int:
         raise FieldError(f"not an integer: {s!r}") from None
 
 
-class _Int(Codec[int]):
+class _Int(Scalar[int]):
     """An integer; an empty field reads as 0 (as the official decoder does)."""
 
     __slots__ = ()
+    inline = "(int({0}) if {0} else 0)"
 
-    def read(self, r: FieldReader) -> int:
-        s = r.next()
+    def parse(self, s: str) -> int:
         return _parse_int(s) if s else 0
 
     def write(self, w: FieldWriter, value: int) -> None:
@@ -182,13 +202,12 @@ class _Int(Codec[int]):
         w.out.append(str(int(value)))
 
 
-class _OptInt(Codec[int | None]):
+class _OptInt(Scalar[int | None]):
     """An optional integer: empty, ``2147483647`` and ``2**63-1`` read as ``None``."""
 
     __slots__ = ()
 
-    def read(self, r: FieldReader) -> int | None:
-        s = r.next()
+    def parse(self, s: str) -> int | None:
         if s in _UNSET_INT_FORMS:
             return None
         return _parse_int(s)
@@ -200,13 +219,13 @@ class _OptInt(Codec[int | None]):
             INT.write(w, value)
 
 
-class _Float(Codec[float]):
+class _Float(Scalar[float]):
     """A float; an empty field reads as 0.0, ``Infinity`` as +inf."""
 
     __slots__ = ()
+    inline = "(float({0}) if {0} else 0.0)"
 
-    def read(self, r: FieldReader) -> float:
-        s = r.next()
+    def parse(self, s: str) -> float:
         return _parse_float(s) if s else 0.0
 
     def write(self, w: FieldWriter, value: float) -> None:
@@ -215,13 +234,12 @@ class _Float(Codec[float]):
         w.out.append(format_float(value))
 
 
-class _OptFloat(Codec[float | None]):
+class _OptFloat(Scalar[float | None]):
     """An optional float: empty and ``1.7976931348623157E308`` read as ``None``."""
 
     __slots__ = ()
 
-    def read(self, r: FieldReader) -> float | None:
-        s = r.next()
+    def parse(self, s: str) -> float | None:
         if not s:
             return None
         v = _parse_float(s)
@@ -234,13 +252,12 @@ class _OptFloat(Codec[float | None]):
             FLOAT.write(w, value)
 
 
-class _NanFloat(Codec[float]):
+class _NanFloat(Scalar[float]):
     """A float whose unset forms read as NaN, and NaN writes as an empty field."""
 
     __slots__ = ()
 
-    def read(self, r: FieldReader) -> float:
-        s = r.next()
+    def parse(self, s: str) -> float:
         if not s:
             return math.nan
         v = _parse_float(s)
@@ -253,13 +270,12 @@ class _NanFloat(Codec[float]):
             FLOAT.write(w, value)
 
 
-class _Decimal(Codec[Decimal | None]):
+class _Decimal(Scalar[Decimal | None]):
     """A decimal quantity; every unset form reads as ``None``, ``None`` writes empty."""
 
     __slots__ = ()
 
-    def read(self, r: FieldReader) -> Decimal | None:
-        s = r.next()
+    def parse(self, s: str) -> Decimal | None:
         if s in UNSET_DECIMAL_FORMS:
             return None
         try:
@@ -279,13 +295,12 @@ class _Decimal(Codec[Decimal | None]):
             raise FieldError(f"expected Decimal, got {type(value).__name__}")
 
 
-class _Bool(Codec[bool]):
+class _Bool(Scalar[bool]):
     """A boolean as ``0``/``1``; any non-zero integer reads as true, empty as false."""
 
     __slots__ = ()
 
-    def read(self, r: FieldReader) -> bool:
-        s = r.next()
+    def parse(self, s: str) -> bool:
         if not s:
             return False
         return _parse_int(s) != 0
@@ -331,13 +346,14 @@ def escape_text(s: str) -> str:
     return _NON_ASCII.sub(_escape_char, s)
 
 
-class _Str(Codec[str]):
+class _Str(Scalar[str]):
     """Plain text. Outgoing text must be printable ASCII (TWS's rule); incoming is kept as is."""
 
     __slots__ = ()
+    inline = "{0}"
 
-    def read(self, r: FieldReader) -> str:
-        return r.next()
+    def parse(self, s: str) -> str:
+        return s
 
     def write(self, w: FieldWriter, value: str) -> None:
         if not isinstance(value, str):
@@ -347,7 +363,7 @@ class _Str(Codec[str]):
         w.out.append(value)
 
 
-class _Text(Codec[str]):
+class _Text(Scalar[str]):
     """Text that TWS ``\\u``-escapes (error messages, long names, reject JSON).
 
     Reads unescape; writes escape, so the simulator can send any Unicode text.
@@ -355,8 +371,8 @@ class _Text(Codec[str]):
 
     __slots__ = ()
 
-    def read(self, r: FieldReader) -> str:
-        return unescape_text(r.next())
+    def parse(self, s: str) -> str:
+        return unescape_text(s)
 
     def write(self, w: FieldWriter, value: str) -> None:
         if not isinstance(value, str):
@@ -366,13 +382,12 @@ class _Text(Codec[str]):
         w.out.append(escape_text(value))
 
 
-class _Csv(Codec[tuple[str, ...]]):
+class _Csv(Scalar[tuple[str, ...]]):
     """A comma-separated list in one field; empty entries (a trailing comma) are dropped."""
 
     __slots__ = ()
 
-    def read(self, r: FieldReader) -> tuple[str, ...]:
-        s = r.next()
+    def parse(self, s: str) -> tuple[str, ...]:
         return tuple(p for p in s.split(",") if p)
 
     def write(self, w: FieldWriter, value: tuple[str, ...]) -> None:
@@ -385,7 +400,7 @@ class _Csv(Codec[tuple[str, ...]]):
 # -- times ------------------------------------------------------------------------------------
 
 
-class _Epoch(Codec[datetime]):
+class _Epoch(Scalar[datetime]):
     """Epoch seconds or milliseconds as a UTC-aware datetime."""
 
     __slots__ = ("scale", "unit")
@@ -395,8 +410,7 @@ class _Epoch(Codec[datetime]):
         self.scale = scale
         self.unit = timedelta(seconds=1) / scale
 
-    def read(self, r: FieldReader) -> datetime:
-        s = r.next()
+    def parse(self, s: str) -> datetime:
         n = _parse_int(s) if s else 0
         try:
             return datetime.fromtimestamp(n / self.scale, UTC)
@@ -409,7 +423,7 @@ class _Epoch(Codec[datetime]):
         w.out.append(str((value - _EPOCH) // self.unit))
 
 
-class _OptEpoch(Codec[datetime | None]):
+class _OptEpoch(Scalar[datetime | None]):
     """Like :class:`_Epoch`, with 0 or empty read as ``None``."""
 
     __slots__ = ("inner",)
@@ -418,12 +432,10 @@ class _OptEpoch(Codec[datetime | None]):
         super().__init__(name)
         self.inner = inner
 
-    def read(self, r: FieldReader) -> datetime | None:
-        s = r.fields[r.pos] if r.pos < r.end else None
+    def parse(self, s: str) -> datetime | None:
         if s in {"", "0"}:
-            r.pos += 1
             return None
-        return self.inner.read(r)
+        return self.inner.parse(s)
 
     def write(self, w: FieldWriter, value: datetime | None) -> None:
         if value is None:
@@ -458,21 +470,21 @@ class ListOf(Codec[list[T]]):
             write(w, v)
 
 
-class Mapped(Codec[T]):
-    """A codec that converts through another one (e.g. an int code to an enum)."""
+class Mapped(Scalar[T]):
+    """A one-field codec that converts through another (e.g. an int code to an enum)."""
 
     __slots__ = ("dump", "inner", "load")
 
     def __init__(
-        self, name: str, inner: Codec[Any], load: Callable[[Any], T], dump: Callable[[T], Any]
+        self, name: str, inner: Scalar[Any], load: Callable[[Any], T], dump: Callable[[T], Any]
     ) -> None:
         super().__init__(name)
         self.inner = inner
         self.load = load
         self.dump = dump
 
-    def read(self, r: FieldReader) -> T:
-        raw = self.inner.read(r)
+    def parse(self, s: str) -> T:
+        raw = self.inner.parse(s)
         try:
             return self.load(raw)
         except (ValueError, KeyError) as e:
@@ -482,18 +494,18 @@ class Mapped(Codec[T]):
         self.inner.write(w, self.dump(value))
 
 
-INT: Final[Codec[int]] = _Int("int")
-OPT_INT: Final[Codec[int | None]] = _OptInt("int | None")
-FLOAT: Final[Codec[float]] = _Float("float")
-OPT_FLOAT: Final[Codec[float | None]] = _OptFloat("float | None")
-NAN_FLOAT: Final[Codec[float]] = _NanFloat("float (NaN = unset)")
-DECIMAL: Final[Codec[Decimal | None]] = _Decimal("Decimal | None")
-BOOL: Final[Codec[bool]] = _Bool("bool")
-STR: Final[Codec[str]] = _Str("str")
-TEXT: Final[Codec[str]] = _Text("str (\\u-escaped)")
-CSV: Final[Codec[tuple[str, ...]]] = _Csv("tuple[str, ...] (comma list)")
-EPOCH_S: Final[Codec[datetime]] = _Epoch("datetime (epoch s)", 1)
-EPOCH_MS: Final[Codec[datetime]] = _Epoch("datetime (epoch ms)", 1000)
-OPT_EPOCH_MS: Final[Codec[datetime | None]] = _OptEpoch(
+INT: Final[Scalar[int]] = _Int("int")
+OPT_INT: Final[Scalar[int | None]] = _OptInt("int | None")
+FLOAT: Final[Scalar[float]] = _Float("float")
+OPT_FLOAT: Final[Scalar[float | None]] = _OptFloat("float | None")
+NAN_FLOAT: Final[Scalar[float]] = _NanFloat("float (NaN = unset)")
+DECIMAL: Final[Scalar[Decimal | None]] = _Decimal("Decimal | None")
+BOOL: Final[Scalar[bool]] = _Bool("bool")
+STR: Final[Scalar[str]] = _Str("str")
+TEXT: Final[Scalar[str]] = _Text("str (\\u-escaped)")
+CSV: Final[Scalar[tuple[str, ...]]] = _Csv("tuple[str, ...] (comma list)")
+EPOCH_S: Final[Scalar[datetime]] = _Epoch("datetime (epoch s)", 1)
+EPOCH_MS: Final[Scalar[datetime]] = _Epoch("datetime (epoch ms)", 1000)
+OPT_EPOCH_MS: Final[Scalar[datetime | None]] = _OptEpoch(
     "datetime | None (epoch ms)", _Epoch("ms", 1000)
 )

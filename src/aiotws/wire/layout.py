@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Final, TypeVar, Union
 
 from aiotws.errors import InvalidField, MalformedMessage, UnsupportedByServer
 from aiotws.wire import fields as F
-from aiotws.wire.fields import Codec, FieldError, FieldReader, FieldWriter
+from aiotws.wire.fields import Codec, FieldError, FieldReader, FieldWriter, Scalar
 from aiotws.wire.ids import In, Out
 
 __all__ = [
@@ -152,12 +152,15 @@ class _Attrs(Mapping[str, Any]):
 
 
 _Plan = tuple[tuple[str, Codec[Any], Predicate | None], ...]
+#: a generated decoder: (fields, pos) -> instance, reading a fixed number of fields
+FastReader = Callable[[list[str], int], Any]
 
 
 class Layout:
     """The compiled text layout of one dataclass (a message or a nested group)."""
 
     __slots__ = (
+        "_fast",
         "_plans",
         "_specs",
         "cls",
@@ -184,6 +187,7 @@ class Layout:
         self.since = since
         self._specs: tuple[FieldSpec, ...] | None = None
         self._plans: dict[int, _Plan] = {}
+        self._fast: dict[int, tuple[FastReader, int] | None] = {}
 
     # -- compilation ---------------------------------------------------------------------
 
@@ -211,12 +215,52 @@ class Layout:
         """The specs of the fields present at ``version`` (for docs and tests)."""
         return [s for s in self.specs if s.active(version)]
 
+    def fast_reader(self, version: int) -> tuple[FastReader, int] | None:
+        """A generated decoder for ``version`` and how many fields it reads, or ``None``.
+
+        Exists when every field at ``version`` is a :class:`~aiotws.wire.fields.Scalar`
+        with no condition: the common case, ticks included. It does no error checking of
+        its own; on any exception the caller falls back to :meth:`read`, which names the
+        failing field. The round-trip tests run both paths.
+        """
+        if version in self._fast:
+            return self._fast[version]
+        plan = self.plan(version)
+        result: tuple[FastReader, int] | None = None
+        if all(isinstance(c, Scalar) and w is None for _, c, w in plan):
+            skip = 1 if self.has_version_field(version) else 0
+            ns: dict[str, Any] = {"_cls": self.cls}
+            lines = []
+            for i, (_, codec, _) in enumerate(plan):
+                assert isinstance(codec, Scalar)
+                var = f"v{i}"
+                lines.append(f"    {var} = f[p + {skip + i}]")
+                if codec.inline is not None:
+                    exprs = codec.inline.format(var)
+                else:
+                    ns[f"_p{i}"] = codec.parse
+                    exprs = f"_p{i}({var})"
+                lines.append(f"    a{i} = {exprs}")
+            names = [s.name for s in self.specs]
+            active = [name for name, _, _ in plan]
+            if active == names[: len(active)]:
+                call = ", ".join(f"a{i}" for i in range(len(plan)))
+            else:
+                call = ", ".join(f"{name}=a{i}" for i, name in enumerate(active))
+            src = "def _fast(f, p):\n" + "\n".join(lines) + f"\n    return _cls({call})\n"
+            exec(compile(src, f"<aiotws fast decoder {self.name}@{version}>", "exec"), ns)
+            result = (ns["_fast"], skip + len(plan))
+        self._fast[version] = result
+        return result
+
     # -- decode --------------------------------------------------------------------------
 
     def read(self, r: FieldReader, strict: bool = False) -> Any:
         """Read one instance from ``r`` at ``r.version``; raises :class:`MalformedMessage`."""
         version = r.version
-        plan = self._plans.get(version) or self.plan(version)
+        plan = self._plans.get(version)
+        if plan is None:
+            plan = self.plan(version)
         name = "version"
         try:
             if self.version is not None and (
