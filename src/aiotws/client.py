@@ -31,6 +31,7 @@ from eventkit import Event
 
 from aiotws.errors import (
     ClientIdInUse,
+    ConnectionLost,
     ConnectionRefused,
     ConnectTimeout,
     NotConnected,
@@ -121,7 +122,8 @@ class Client:
         codes: the error-code table (a copy of :data:`~aiotws.wire.codes.DEFAULT_CODES`).
         min_version, max_version: the server-version range offered in the handshake.
 
-    Events (eventkit): ``connected()``, ``disconnected(exc | None)``, ``errors(ErrorInfo)``
+    Events (eventkit): ``connected()``, ``disconnected(exc | None)`` (``None`` only after
+    our own :meth:`disconnect`; a loss carries a ``ConnectionLost``), ``errors(ErrorInfo)``
     for every ERR_MSG, ``connectivity(ErrorInfo)`` (1100/1101/1102/1300/2110),
     ``farm_status(ErrorInfo)``, ``decode_errors(DecodeError)``, ``batch_done()`` after each
     network read's messages were dispatched.
@@ -313,12 +315,15 @@ class Client:
                 err = TWSConnectionError(
                     f"{self.host}:{self.port} closed the connection before it was ready "
                     f"({'after START_API' if self.server_version else 'during the handshake'}): "
-                    "client id in use, this host not in TWS's trusted IPs, or TWS restarting"
+                    "client id in use, no common server version, this host not in TWS's "
+                    "trusted IPs, or TWS restarting"
                 )
             self._fail_connect(err)
             return
         self._fail_connect(TWSConnectionError("disconnected while connecting"))
         self._teardown()
+        if was is ClientState.CONNECTED and exc is None:
+            exc = ConnectionLost(f"{self.host}:{self.port} closed the connection")
         n = self._registry.fail_all(_connection_lost)
         if was is ClientState.CONNECTED:
             log.warning(

@@ -18,9 +18,10 @@ from typing import Any
 
 from eventkit import Event
 
-from aiotws.client import Client, ClientState
+from aiotws.client import Client, ClientState, Timeout
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
 from aiotws.wire.codes import CodeTable
+from aiotws.wire.versions import SV
 
 __all__ = ["IB"]
 
@@ -84,13 +85,15 @@ class IB:
         client_id: int = 1,
         *,
         timeout: float = 10.0,
+        connect_options: str = "",
         **options: Any,
     ) -> _ConnectTo:
         """``async with IB.connect_to(...) as ib:`` connects, and disconnects on exit.
 
         ``await IB.connect_to(...)`` also works and returns the connected ``IB``.
+        ``options`` go to :class:`IB` (``request_timeout``, ``rate``, ``codes`` …).
         """
-        return _ConnectTo(cls(**options), host, port, client_id, timeout)
+        return _ConnectTo(cls(**options), host, port, client_id, timeout, connect_options)
 
     def disconnect(self) -> None:
         """Close the connection (returns at once; ``await ib.wait_closed()`` to be sure)."""
@@ -120,15 +123,18 @@ class IB:
 
     # -- requests ------------------------------------------------------------------------
 
-    async def current_time(self) -> datetime:
-        """TWS's clock, UTC: milliseconds on server 197+, whole seconds below."""
-        if self.client.server_version >= 197:
-            return await self.client.current_time_millis()
-        return await self.client.current_time()
+    async def current_time(self, *, timeout: Timeout = ...) -> datetime:
+        """TWS's clock, UTC: milliseconds on server 197+, whole seconds below.
 
-    async def req_ids(self) -> int:
+        ``timeout``: seconds (default: ``request_timeout``; ``None`` waits forever).
+        """
+        if self.client.server_version >= SV.CURRENT_TIME_IN_MILLIS:
+            return await self.client.current_time_millis(timeout=timeout)
+        return await self.client.current_time(timeout=timeout)
+
+    async def req_ids(self, *, timeout: Timeout = ...) -> int:
         """The next valid order id, fresh from TWS."""
-        return await self.client.req_ids()
+        return await self.client.req_ids(timeout=timeout)
 
     def set_server_log_level(self, level: int) -> None:
         """TWS's API log level, 1 (system) .. 5 (detail)."""
@@ -158,13 +164,18 @@ class IB:
 class _ConnectTo:
     """What :meth:`IB.connect_to` returns: awaitable and an async context manager."""
 
-    def __init__(self, ib: IB, host: str, port: int, client_id: int, timeout: float) -> None:
+    def __init__(
+        self, ib: IB, host: str, port: int, client_id: int, timeout: float, options: str
+    ) -> None:
         self._ib = ib
         self._args = (host, port, client_id)
         self._timeout = timeout
+        self._options = options
 
     async def _connect(self) -> IB:
-        return await self._ib.connect(*self._args, timeout=self._timeout)
+        return await self._ib.connect(
+            *self._args, timeout=self._timeout, connect_options=self._options
+        )
 
     def __await__(self) -> Generator[Any, None, IB]:
         return self._connect().__await__()

@@ -30,6 +30,7 @@ from aiotws.wire.connection import (
     State,
     UndecodableFrame,
 )
+from aiotws.wire.fields import Scalar
 from aiotws.wire.ids import Out
 from aiotws.wire.layout import OUT_MESSAGES, InMessage, OutMessage
 from aiotws.wire.messages import ErrMsg, ManagedAccts, NextValidId, StartApi
@@ -257,7 +258,29 @@ class SimSession(asyncio.Protocol):
             return
         name = OUT_MESSAGES[e.msg_id].__name__ if e.msg_id in OUT_MESSAGES else "request"
         log.info("strict check failed for %s: %s", name, e)
-        self.send_error(-1, 320, f"Error reading request: {e}")
+        self.send_error(self._req_id_of(e), 320, f"Error reading request: {e}")
+
+    def _req_id_of(self, e: DecodeError) -> int:
+        """The request id of a frame that failed the strict check, if it can be read.
+
+        So the error reaches the request it belongs to instead of leaving it to time out.
+        """
+        cls = OUT_MESSAGES.get(e.msg_id) if e.msg_id is not None else None
+        if cls is None:
+            return -1
+        layout = cls.LAYOUT
+        pos = 1 + (1 if layout.has_version_field(self.version) else 0)
+        for name, codec, when in layout.plan(self.version):
+            if name in ("req_id", "order_id"):
+                fields = e.payload.split(b"\0")
+                try:
+                    return int(fields[pos]) if pos < len(fields) else -1
+                except ValueError:
+                    return -1
+            if not isinstance(codec, Scalar) or when is not None:
+                return -1
+            pos += 1
+        return -1
 
     # -- output ----------------------------------------------------------------------------
 
