@@ -299,7 +299,15 @@ class Client:
             self._handshake.set_result(handshake)
 
     def on_protocol_failure(self, failure: ConnectionFailed) -> None:
-        self._fail_connect(failure.error)
+        err: BaseException = failure.error
+        if not isinstance(err, TWSConnectionError):
+            # connect() raises ConnectionError subclasses only; the protocol error is the cause
+            wrapped = TWSConnectionError(
+                f"{self.host}:{self.port} does not speak the TWS API as expected: {err}"
+            )
+            wrapped.__cause__ = err
+            err = wrapped
+        self._fail_connect(err)
 
     def _fail_connect(self, err: BaseException) -> None:
         for fut in (self._handshake, self._ready):
