@@ -41,20 +41,28 @@ def _connection_flags(p: argparse.ArgumentParser, default_port: int | None) -> N
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="aiotws", description="asyncio client for the TWS API")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log more (-vv: debug)"
+    )
+    p = argparse.ArgumentParser(
+        prog="aiotws", description="asyncio client for the TWS API", parents=[common]
+    )
     p.add_argument("--version", action="version", version=f"aiotws {__version__}")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
         "demo",
+        parents=[common],
         help="tour aiotws against an embedded simulator (or a real TWS with --port)",
         description="Starts an embedded TWS simulator on a free port and tours aiotws "
         "against it. With --port (or AIOTWS_PORT) it connects to that TWS/IB Gateway instead.",
     )
     _connection_flags(demo, None)
 
-    sim = sub.add_parser("sim", help="run the TWS simulator", description="Serve a simulated TWS.")
+    sim = sub.add_parser(
+        "sim", parents=[common], help="run the TWS simulator", description="Serve a simulated TWS."
+    )
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=7497)
     sim.add_argument("--max-version", type=int, default=SimConfig.max_version)
@@ -121,7 +129,7 @@ async def _sim(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(getattr(args, "verbose", 0), 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run = {"demo": _demo, "sim": _sim}[args.command]
     try:
