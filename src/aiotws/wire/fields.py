@@ -316,7 +316,8 @@ _BAD_OUT_TEXT: Final = re.compile(r"[^\t\n\r\x20-\x7e]")
 _ESCAPE: Final = re.compile(
     r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})"
 )
-_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
+# Non-ASCII, and the backslash itself, so that the reader's unescaping is unambiguous.
+_NON_ASCII: Final = re.compile(r"[^\x00-\x5b\x5d-\x7f]")
 
 
 def _unescape_match(m: re.Match[str]) -> str:
@@ -342,7 +343,11 @@ def _escape_char(m: re.Match[str]) -> str:
 
 
 def escape_text(s: str) -> str:
-    """Escape non-ASCII characters as TWS does (``\\uXXXX``, UTF-16 surrogate pairs)."""
+    """Escape non-ASCII characters as TWS does (``\\uXXXX``, UTF-16 surrogate pairs).
+
+    A backslash is escaped too (``\\u005c``), so that any reader, the official client's
+    full ``unicode-escape`` included, gets back exactly ``s``.
+    """
     return _NON_ASCII.sub(_escape_char, s)
 
 
@@ -413,8 +418,8 @@ class _Epoch(Scalar[datetime]):
     def parse(self, s: str) -> datetime:
         n = _parse_int(s) if s else 0
         try:
-            return datetime.fromtimestamp(n / self.scale, UTC)
-        except (OverflowError, OSError, ValueError):
+            return _EPOCH + n * self.unit  # exact integer arithmetic, no float rounding
+        except OverflowError:
             raise FieldError(f"timestamp out of range: {s!r}") from None
 
     def write(self, w: FieldWriter, value: datetime) -> None:
