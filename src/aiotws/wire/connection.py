@@ -41,10 +41,10 @@ from aiotws.errors import (
     RemoteProtocolError,
     UnsupportedServerVersion,
 )
+from aiotws.timezones import parse_tws_datetime
 from aiotws.wire import codec
 from aiotws.wire.framing import MAX_FRAME, Framer, frame
 from aiotws.wire.layout import InMessage, OutMessage
-from aiotws.wire.timezones import parse_tws_datetime
 from aiotws.wire.versions import MAX_TEXT_VERSION, MAX_VERSION, MIN_VERSION
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""TWS time-zone names to IANA zones, and lenient parsing of TWS date-time strings.
+"""TWS time-zone names to IANA zones, and lenient parsing of TWS date-time strings (no I/O).
 
 TWS writes whatever zone name its JVM produces: Java short ids (``EST``), Windows display
 names (``China Standard Time``), IANA names (``US/Eastern``) and sometimes localized or

@@ -1,0 +1,67 @@
+"""``aiotws.model``: the plain typed records users build and read. No I/O.
+
+Contracts and their kinds, contract details, and the small records around them; orders,
+executions, bars and ticks join as their features land.
+"""
+
+from __future__ import annotations
+
+from aiotws.model.contract import (
+    CFD,
+    Bag,
+    Bond,
+    ComboLeg,
+    Commodity,
+    ContFuture,
+    Contract,
+    ContractDescription,
+    ContractDetails,
+    Crypto,
+    DeltaNeutralContract,
+    Forex,
+    Future,
+    FuturesOption,
+    Index,
+    IneligibilityReason,
+    MutualFund,
+    Option,
+    OptionChain,
+    PriceIncrement,
+    SecType,
+    SmartComponent,
+    Stock,
+    TagValue,
+    TradingSession,
+    Warrant,
+    parse_sessions,
+)
+
+__all__ = [
+    "CFD",
+    "Bag",
+    "Bond",
+    "ComboLeg",
+    "Commodity",
+    "ContFuture",
+    "Contract",
+    "ContractDescription",
+    "ContractDetails",
+    "Crypto",
+    "DeltaNeutralContract",
+    "Forex",
+    "Future",
+    "FuturesOption",
+    "Index",
+    "IneligibilityReason",
+    "MutualFund",
+    "Option",
+    "OptionChain",
+    "PriceIncrement",
+    "SecType",
+    "SmartComponent",
+    "Stock",
+    "TagValue",
+    "TradingSession",
+    "Warrant",
+    "parse_sessions",
+]
