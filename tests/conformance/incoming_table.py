@@ -14,10 +14,12 @@ coverage gate fails while an ``IN_MESSAGES`` class has no row.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 from hypothesis import strategies as st
@@ -192,3 +194,15 @@ INCOMING: tuple[Row, ...] = (
         ),
     ),
 )
+
+
+def _domain_rows() -> tuple[Row, ...]:
+    """Rows of the domain modules rows_*.py beside this one (each defines ``INCOMING_ROWS``)."""
+    rows: list[Row] = []
+    for path in sorted(Path(__file__).parent.glob("rows_*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        rows.extend(getattr(module, "INCOMING_ROWS", ()))
+    return tuple(rows)
+
+
+INCOMING = INCOMING + _domain_rows()

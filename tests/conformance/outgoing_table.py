@@ -13,8 +13,10 @@ they refuse it the same way. The coverage gate fails while an ``OUT_MESSAGES`` c
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
@@ -121,3 +123,15 @@ OUTGOING: tuple[Row, ...] = (
         args=st.fixed_dictionaries({"log_level": st.integers(1, 5) | int32}),
     ),
 )
+
+
+def _domain_rows() -> tuple[Row, ...]:
+    """Rows of the domain modules rows_*.py beside this one (each defines ``OUTGOING_ROWS``)."""
+    rows: list[Row] = []
+    for path in sorted(Path(__file__).parent.glob("rows_*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        rows.extend(getattr(module, "OUTGOING_ROWS", ()))
+    return tuple(rows)
+
+
+OUTGOING = OUTGOING + _domain_rows()
