@@ -21,6 +21,7 @@ Every exception aiotws raises derives from :class:`TWSError`::
     │   ├── NotConnected                 a request while disconnected
     │   └── ConnectionLost               the connection went while the request was in flight
     ├── RequestError                     TWS rejected a request: code, message, req_id, JSON
+    ├── AmbiguousContract (+ ValueError)  a contract matched several; carries the candidates
     └── RequestTimeout (+ TimeoutError)  no terminal answer in time
 
 Errors carry data, not just text: see each class's attributes.
@@ -33,6 +34,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "AmbiguousContract",
     "ClientIdInUse",
     "ConnectTimeout",
     "ConnectionLost",
@@ -85,9 +87,18 @@ class InvalidField(LocalProtocolError, ValueError):
 class UnsupportedByServer(LocalProtocolError):
     """The negotiated server version does not have this message or field."""
 
-    def __init__(self, message: str, field: str | None, needed: int, version: int) -> None:
+    def __init__(
+        self, message: str, field: str | None, needed: int, version: int, removed: bool = False
+    ) -> None:
         what = f"{message}.{field}" if field else message
-        super().__init__(f"{what} needs server version {needed}; this connection speaks {version}")
+        if removed:
+            text = (
+                f"{what} was removed at server version {needed}; this connection speaks {version}"
+            )
+        else:
+            text = f"{what} needs server version {needed}; this connection speaks {version}"
+        super().__init__(text)
+        self.removed = removed
         self.message = message
         self.field = field
         self.needed = needed
@@ -229,6 +240,24 @@ class RequestError(TWSError):
             return json.loads(raw)
         except ValueError:
             return raw
+
+
+class AmbiguousContract(TWSError, ValueError):
+    """A contract that TWS matched to several instruments; add fields to pick one.
+
+    Attributes:
+        contract: the contract as given.
+        candidates: every match TWS returned (qualified contracts).
+    """
+
+    def __init__(self, contract: Any, candidates: list[Any]) -> None:
+        lines = "\n".join(f"  {c!r}" for c in candidates)
+        super().__init__(
+            f"{contract!r} is ambiguous: {len(candidates)} contracts match; "
+            f"add fields (exchange, currency, primary exchange, expiry, …) to pick one:\n{lines}"
+        )
+        self.contract = contract
+        self.candidates = candidates
 
 
 class RequestTimeout(TWSError, TimeoutError):

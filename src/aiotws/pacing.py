@@ -20,6 +20,9 @@ log = logging.getLogger("aiotws.pacing")
 
 #: ib_async's 45/s: a margin under TWS's 50/s for the clock skew between us and TWS.
 DEFAULT_RATE = 45.0
+# A token counts as whole a hair early: the refill is float arithmetic on the clock, and a
+# drain timer that fires exactly when a token is due must not see 0.9999999 and re-arm.
+_ONE = 1.0 - 1e-9
 DEFAULT_BURST = 45
 
 
@@ -88,7 +91,7 @@ class Pacer:
             return
         if not self._queue:
             self._refill()
-            if self._tokens >= 1.0:
+            if self._tokens >= _ONE:
                 self._tokens -= 1.0
                 self._write(data)
                 return
@@ -107,7 +110,10 @@ class Pacer:
         self._timer = None
         self._refill()
         queue = self._queue
-        while queue and self._tokens >= 1.0:
+        if queue:  # armed for when a token is due: an early or rounded wake-up still sends one
+            self._tokens -= 1.0
+            self._write(queue.popleft())
+        while queue and self._tokens >= _ONE:
             self._tokens -= 1.0
             self._write(queue.popleft())
         self._schedule()

@@ -110,7 +110,8 @@ def resolve_zone(name: str) -> tzinfo | None:
             zone = ZoneInfo(iana)
         except (ZoneInfoNotFoundError, ValueError, OSError):
             zone = None
-    _CACHE[name] = zone
+    if zone is not None:  # unknown names are not cached: an alias may be added later
+        _CACHE[name] = zone
     return zone
 
 

@@ -35,7 +35,6 @@ from typing import Final
 
 from aiotws.errors import (
     DecodeError,
-    FrameTooLarge,
     HandshakeError,
     LocalProtocolError,
     RemoteProtocolError,
@@ -127,11 +126,11 @@ class _Connection:
         self.server_version = 0
 
     def _frames(self, data: bytes) -> tuple[list[bytes], ConnectionFailed | None]:
-        try:
-            return self.framer.feed(data), None
-        except FrameTooLarge as e:
-            self.state = State.CLOSED
-            return [], ConnectionFailed(e)
+        frames = self.framer.feed(data)
+        if self.framer.error is not None:
+            # the frames before the bad one are still processed; the caller closes after them
+            return frames, ConnectionFailed(self.framer.error)
+        return frames, None
 
     def _fail(self, error: RemoteProtocolError | UnsupportedServerVersion) -> ConnectionFailed:
         self.state = State.CLOSED
@@ -158,8 +157,8 @@ class ClientConnection(_Connection):
                 f"version range {min_version}..{max_version} outside the supported "
                 f"{MIN_VERSION}..{MAX_TEXT_VERSION}"
             )
-        if connect_options and not connect_options.isascii():
-            raise LocalProtocolError("connect options must be ASCII")
+        if connect_options and not all(32 <= ord(ch) <= 126 for ch in connect_options):
+            raise LocalProtocolError("connect options must be printable ASCII")
         self.min_version = min_version
         self.max_version = max_version
         self.connect_options = connect_options
@@ -196,6 +195,7 @@ class ClientConnection(_Connection):
             except DecodeError as e:
                 append(UndecodableFrame(e))
         if failed is not None:
+            self.state = State.CLOSED
             append(failed)
         return events
 
@@ -285,6 +285,7 @@ class ServerConnection(_Connection):
             except DecodeError as e:
                 events.append(UndecodableFrame(e))
         if failed is not None:
+            self.state = State.CLOSED
             events.append(failed)
         return events
 

@@ -152,15 +152,19 @@ class Scalar(Codec[T]):
 def format_float(value: float) -> str:
     """Format a float as the official client does (Python ``str``), ``Infinity`` for +inf.
 
-    NaN has no TWS form and raises :class:`FieldError`.
+    NaN, -inf and ints too large for a float have no TWS form and raise :class:`FieldError`.
     """
-    if math.isnan(value):
+    try:
+        f = float(value)
+    except OverflowError:
+        raise FieldError(f"{value} is too large for a float") from None
+    if math.isnan(f):
         raise FieldError("NaN cannot be sent to TWS")
-    if value == math.inf:
+    if f == math.inf:
         return "Infinity"
-    if value == -math.inf:
+    if f == -math.inf:
         raise FieldError("-Infinity cannot be sent to TWS")
-    return str(float(value))
+    return str(f)
 
 
 def format_decimal(value: Decimal) -> str:
@@ -246,7 +250,7 @@ class _OptFloat(Scalar[float | None]):
         return None if v == UNSET_DOUBLE else v
 
     def write(self, w: FieldWriter, value: float | None) -> None:
-        if value is None:
+        if value is None or value == UNSET_DOUBLE:
             w.out.append("")
         else:
             FLOAT.write(w, value)
@@ -264,7 +268,7 @@ class _NanFloat(Scalar[float]):
         return math.nan if v == UNSET_DOUBLE else v
 
     def write(self, w: FieldWriter, value: float) -> None:
-        if math.isnan(value):
+        if isinstance(value, float) and math.isnan(value):
             w.out.append("")
         else:
             FLOAT.write(w, value)

@@ -32,15 +32,18 @@ class Framer:
     """Splits a byte stream into frame payloads.
 
     ``feed(data)`` returns every payload completed by ``data``, in order, for any split of
-    the stream. A length above ``max_frame`` raises :class:`FrameTooLarge`; the stream cannot
-    be resynchronised after that, so the caller must close the connection.
+    the stream. A length above ``max_frame`` stops the framer: the frames before it are
+    still returned, :attr:`error` holds the :class:`FrameTooLarge`, and every later ``feed``
+    returns nothing. The stream cannot be resynchronised, so the caller closes the
+    connection.
     """
 
-    __slots__ = ("_buf", "max_frame")
+    __slots__ = ("_buf", "error", "max_frame")
 
     def __init__(self, max_frame: int = MAX_FRAME) -> None:
         self._buf = bytearray()
         self.max_frame = max_frame
+        self.error: FrameTooLarge | None = None
 
     @property
     def buffered(self) -> int:
@@ -48,6 +51,8 @@ class Framer:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[bytes]:
+        if self.error is not None:
+            return []
         buf = self._buf
         if buf:
             buf += data
@@ -63,7 +68,8 @@ class Framer:
             (size,) = _unpack_from(src, pos)
             if size > limit:
                 self._buf = bytearray()
-                raise FrameTooLarge(size, limit)
+                self.error = FrameTooLarge(size, limit)
+                return frames
             end = pos + 4 + size
             if end > n:
                 break
@@ -78,3 +84,4 @@ class Framer:
 
     def reset(self) -> None:
         self._buf = bytearray()
+        self.error = None
