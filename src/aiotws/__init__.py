@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiotws import errors
 from aiotws.client import Client, ErrorInfo
 from aiotws.errors import (
+    AmbiguousContract,
     ClientIdInUse,
     ConnectionLost,
     ConnectionRefused,
@@ -24,28 +25,75 @@ from aiotws.errors import (
     TWSError,
 )
 from aiotws.ib import IB
+from aiotws.model import (
+    CFD,
+    Bag,
+    Bond,
+    ComboLeg,
+    Commodity,
+    ContFuture,
+    Contract,
+    ContractDescription,
+    ContractDetails,
+    Crypto,
+    Forex,
+    Future,
+    FuturesOption,
+    Index,
+    MutualFund,
+    Option,
+    OptionChain,
+    PriceIncrement,
+    SecType,
+    Stock,
+    TagValue,
+    Warrant,
+)
 from aiotws.requests import Stream
 from aiotws.wire.codes import DEFAULT_CODES, CodeTable, ErrorKind
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CFD",
     "DEFAULT_CODES",
     "IB",
+    "AmbiguousContract",
+    "Bag",
+    "Bond",
     "Client",
     "ClientIdInUse",
     "CodeTable",
+    "ComboLeg",
+    "Commodity",
     "ConnectTimeout",
     "ConnectionLost",
     "ConnectionRefused",
+    "ContFuture",
+    "Contract",
+    "ContractDescription",
+    "ContractDetails",
+    "Crypto",
     "ErrorInfo",
     "ErrorKind",
+    "Forex",
+    "Future",
+    "FuturesOption",
+    "Index",
+    "MutualFund",
     "NotConnected",
+    "Option",
+    "OptionChain",
+    "PriceIncrement",
     "RequestError",
     "RequestTimeout",
+    "SecType",
+    "Stock",
     "Stream",
     "TWSConnectionError",
     "TWSError",
+    "TagValue",
+    "Warrant",
     "__version__",
     "errors",
 ]

@@ -16,8 +16,9 @@ import sys
 from collections.abc import Sequence
 
 from aiotws import __version__
-from aiotws.errors import TWSError
+from aiotws.errors import RequestError, TWSError
 from aiotws.ib import IB
+from aiotws.model import ContFuture, Forex, Stock
 from aiotws.sim import SimConfig, Simulator
 
 __all__ = ["main"]
@@ -94,10 +95,34 @@ async def _demo(args: argparse.Namespace) -> int:
             now = await ib.current_time()
             print(f"  server time      {now.isoformat(timespec='milliseconds')}")
             print(f"  next order id    {await ib.req_ids()}")
+            await _tour_contracts(ib)
     finally:
         if sim is not None:
             await sim.stop()
     return 0
+
+
+async def _tour_contracts(ib: IB) -> None:
+    """Qualify a few contracts and show an option chain slice."""
+    contracts = [Stock("AAPL"), Forex("EURUSD"), ContFuture("ES", "CME")]
+    try:
+        await ib.qualify(*contracts)
+    except RequestError as e:  # a real TWS without these permissions
+        print(f"  (contract tour skipped: {e})")
+        return
+    print("qualified contracts")
+    for c in contracts:
+        print(f"  {c.sec_type:<8} {c.local_symbol:<12} con_id {c.con_id:<11} {c.exchange}")
+    [details] = await ib.contract_details(contracts[0])
+    print(f"  {details.long_name}: min tick {details.min_tick}, zone {details.time_zone_id}")
+    chains = await ib.option_chain(contracts[0])
+    chain = next((c for c in chains if c.exchange == "SMART"), chains[0] if chains else None)
+    if chain is not None:
+        mid = len(chain.strikes) // 2
+        strikes = ", ".join(f"{k:g}" for k in chain.strikes[max(0, mid - 3) : mid + 3])
+        print(f"option chain {chain.trading_class} on {chain.exchange} (x{chain.multiplier})")
+        print(f"  expirations  {', '.join(chain.expirations[:6])} … ({len(chain.expirations)})")
+        print(f"  strikes      … {strikes} … ({len(chain.strikes)})")
 
 
 async def _sim(args: argparse.Namespace) -> int:

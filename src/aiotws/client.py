@@ -24,11 +24,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import EllipsisType
 from typing import Any, TypeVar, cast
 
 from eventkit import Event
 
+from aiotws.calls.base import Timeout
+from aiotws.calls.contracts import ContractCalls
 from aiotws.errors import (
     ClientIdInUse,
     ConnectionLost,
@@ -68,7 +69,6 @@ log = logging.getLogger("aiotws.client")
 tws_log = logging.getLogger("aiotws.tws")
 
 M = TypeVar("M", bound=InMessage)
-Timeout = float | None | EllipsisType
 
 
 class ClientState(enum.Enum):
@@ -111,7 +111,7 @@ _LOG_LEVEL = {
 }
 
 
-class Client:
+class Client(ContractCalls):
     """A TWS API connection.
 
     Args:
@@ -493,9 +493,14 @@ class Client:
         key: int | None = None,
         timeout: Timeout = ...,
         cancel: Callable[[], OutMessage] | None = None,
+        match: Callable[[InMessage], bool] | None = None,
     ) -> M:
-        """Send ``msg`` and return the first ``reply`` (routed by ``key``, or by type)."""
+        """Send ``msg`` and return the first ``reply`` (routed by ``key``, or by type).
+
+        ``match``: for a keyless reply, which messages of that type answer this request.
+        """
         p = Single(key, (reply,), type(msg).__name__)
+        p.match = match
         self._start(msg, p)
         result: M = await self._settle(p, p.future, timeout, cancel)
         return result

@@ -11,6 +11,8 @@ or between awaits (no ``time.sleep``, no blocking I/O), or every stream stalls b
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Generator
 from datetime import datetime
 from types import TracebackType
@@ -18,7 +20,17 @@ from typing import Any
 
 from eventkit import Event
 
-from aiotws.client import Client, ClientState, Timeout
+from aiotws.calls.base import Timeout
+from aiotws.client import Client, ClientState
+from aiotws.errors import AmbiguousContract, RequestError
+from aiotws.model.contract import (
+    Contract,
+    ContractDescription,
+    ContractDetails,
+    OptionChain,
+    PriceIncrement,
+    SmartComponent,
+)
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
 from aiotws.wire.codes import CodeTable
 from aiotws.wire.versions import SV
@@ -136,6 +148,75 @@ class IB:
         """The next valid order id, fresh from TWS."""
         return await self.client.req_ids(timeout=timeout)
 
+    # -- contracts -----------------------------------------------------------------------
+
+    async def qualify(self, *contracts: Contract, timeout: Timeout = ...) -> list[Contract]:
+        """Fill in ``con_id`` and every other field of each contract, in place.
+
+        Returns the same objects (a ``Stock`` stays a ``Stock``), in order. The lookups run
+        concurrently. Raises ``RequestError`` (TWS's 200) for a contract nothing matches and
+        :class:`~aiotws.errors.AmbiguousContract`, listing the candidates, for one that
+        matches several.
+        """
+        results = await asyncio.gather(
+            *(self.client.contract_details(c, timeout=timeout) for c in contracts)
+        )
+        for contract, details in zip(contracts, results, strict=True):
+            found = {d.contract.con_id: d.contract for d in details}
+            if len(found) > 1:
+                raise AmbiguousContract(contract, list(found.values()))
+            if not found:
+                raise RequestError(200, f"No security definition has been found for {contract!r}")
+            [match] = found.values()
+            for f in dataclasses.fields(Contract):
+                value = getattr(match, f.name)
+                if f.name in _KEEP_IF_SET and getattr(contract, f.name):
+                    continue
+                setattr(contract, f.name, value)
+        return list(contracts)
+
+    async def contract_details(
+        self, contract: Contract, *, timeout: Timeout = ...
+    ) -> list[ContractDetails]:
+        """Every match of ``contract`` with all TWS knows about it (REQ_CONTRACT_DATA)."""
+        return await self.client.contract_details(contract, timeout=timeout)
+
+    async def matching_symbols(
+        self, pattern: str, *, timeout: Timeout = ...
+    ) -> list[ContractDescription]:
+        """Contracts whose symbol or name starts with ``pattern`` (REQ_MATCHING_SYMBOLS)."""
+        return await self.client.matching_symbols(pattern, timeout=timeout)
+
+    async def option_chain(
+        self, underlying: Contract, fut_fop_exchange: str = "", *, timeout: Timeout = ...
+    ) -> list[OptionChain]:
+        """Expirations and strikes of the options on ``underlying``, per exchange and class.
+
+        ``underlying`` is qualified first if it has no ``con_id``. For options on futures
+        pass the futures exchange (``"CME"``) as ``fut_fop_exchange``.
+        """
+        if not underlying.con_id:
+            await self.qualify(underlying, timeout=timeout)
+        return await self.client.sec_def_opt_params(
+            underlying.symbol,
+            underlying.sec_type,
+            underlying.con_id,
+            fut_fop_exchange,
+            timeout=timeout,
+        )
+
+    async def market_rule(
+        self, market_rule_id: int, *, timeout: Timeout = ...
+    ) -> list[PriceIncrement]:
+        """The price increments of a market rule (see ``ContractDetails.market_rule_ids``)."""
+        return await self.client.market_rule(market_rule_id, timeout=timeout)
+
+    async def smart_components(
+        self, bbo_exchange: str, *, timeout: Timeout = ...
+    ) -> list[SmartComponent]:
+        """The exchanges behind a SMART BBO exchange code."""
+        return await self.client.smart_components(bbo_exchange, timeout=timeout)
+
     def set_server_log_level(self, level: int) -> None:
         """TWS's API log level, 1 (system) .. 5 (detail)."""
         self.client.set_server_log_level(level)
@@ -159,6 +240,10 @@ class IB:
         if c.state is ClientState.CONNECTED:
             return f"<IB connected {c.host}:{c.port} client_id={c.client_id} sv={c.server_version}>"
         return f"<IB {c.state.value}>"
+
+
+#: fields a user's request may set more specifically than TWS's answer (SMART routing)
+_KEEP_IF_SET = frozenset({"exchange"})
 
 
 class _ConnectTo:

@@ -43,13 +43,16 @@ Accepts = tuple[type[InMessage], ...]
 class Pending:
     """One in-flight request as the registry sees it."""
 
-    __slots__ = ("accepts", "done", "key", "warnings", "what")
+    __slots__ = ("accepts", "done", "key", "match", "warnings", "what")
 
     def __init__(self, key: int | None, accepts: Accepts, what: str) -> None:
         self.key = key
         self.accepts = accepts
         self.what = what
         self.done = False
+        #: for keyless requests: which of the awaited messages are this request's answer
+        #: (e.g. MARKET_RULE by rule id); ``None`` takes the first
+        self.match: Callable[[InMessage], bool] | None = None
         #: warnings TWS attached to this request (code >= 2100, 10167 …), never failures
         self.warnings: list[RequestError] = []
 
@@ -283,10 +286,11 @@ class Registry:
             return False
         q = self._by_type.get(type(msg))
         if q:
-            p = q[0]
-            if p.feed(msg):
-                self.discard(p)
-            return True
+            for p in q:
+                if p.match is None or p.match(msg):
+                    if p.feed(msg):
+                        self.discard(p)
+                    return True
         return False
 
     def route_error(self, req_id: int, err: RequestError, cancelled: bool = False) -> bool:

@@ -9,9 +9,11 @@ imports the client. ``aiotws sim`` runs it from the command line.
 
 from __future__ import annotations
 
+from aiotws.sim import contracts as _contracts  # registers the contract handlers
 from aiotws.sim import system as _system  # registers the session-level handlers
 from aiotws.sim.server import Faults, SimConfig, SimSession, Simulator, handles
+from aiotws.sim.universe import Instrument, Universe
 
-__all__ = ["Faults", "SimConfig", "SimSession", "Simulator", "handles"]
+__all__ = ["Faults", "Instrument", "SimConfig", "SimSession", "Simulator", "Universe", "handles"]
 
-del _system
+del _contracts, _system

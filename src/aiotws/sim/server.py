@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiotws.errors import DecodeError, UnknownMessageId
+from aiotws.sim.universe import Universe
 from aiotws.wire.connection import (
     ClientHello,
     ConnectionFailed,
@@ -336,8 +337,16 @@ class Simulator:
         self.on_session_end: list[Callable[[SimSession], None]] = []
         self._next_ids: dict[int, int] = {}
         self._server: asyncio.Server | None = None
+        self._universe: Universe | None = None
         self.host = cfg.host
         self.port = cfg.port
+
+    @property
+    def universe(self) -> Universe:
+        """The instruments this simulator knows (seeded by ``config.seed``; built on first use)."""
+        if self._universe is None:
+            self._universe = Universe(seed=self.config.seed)
+        return self._universe
 
     def next_order_id(self, client_id: int) -> int:
         """The next valid order id TWS would announce to ``client_id``."""

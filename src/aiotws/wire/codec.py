@@ -28,6 +28,7 @@ def encode_payload(msg: Message, version: int) -> bytes:
     version cannot carry; nothing is produced in that case.
     """
     layout = type(msg).LAYOUT
+    layout.check_gates(msg, version)
     w = FieldWriter(version)
     layout.write(msg, w)
     text = str(layout.msg_id) + "\0" + "".join(f + "\0" for f in w.out)

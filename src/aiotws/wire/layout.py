@@ -48,6 +48,7 @@ __all__ = [
     "Message",
     "OutMessage",
     "StructCodec",
+    "block_field",
     "message",
     "since",
     "struct",
@@ -279,6 +280,29 @@ class Layout:
 
     # -- encode --------------------------------------------------------------------------
 
+    def check_gates(self, obj: Any, version: int) -> None:
+        """Raise :class:`UnsupportedByServer` if ``obj`` (or a nested group) sets a field
+        that ``version`` does not have; run before anything is written, so a version problem
+        is reported as such whatever other field is also bad."""
+        if version < self.since:
+            raise UnsupportedByServer(self.name, None, self.since, version)
+        for spec in self.specs:
+            value = getattr(obj, spec.name)
+            if not spec.active(version):
+                if not spec.is_default(value):
+                    if spec.until is not None and version >= spec.until:
+                        raise UnsupportedByServer(
+                            self.name, spec.name, spec.until, version, removed=True
+                        )
+                    raise UnsupportedByServer(self.name, spec.name, spec.since, version)
+                continue
+            codec = spec.codec
+            if isinstance(codec, F.ListOf) and isinstance(codec.item, StructCodec):
+                for item in value or ():
+                    codec.item.layout.check_gates(item, version)
+            elif isinstance(codec, StructCodec) and value is not None:
+                codec.layout.check_gates(value, version)
+
     def write(self, obj: Any, w: FieldWriter) -> None:
         """Append ``obj``'s fields at ``w.version`` to ``w``.
 
@@ -296,6 +320,10 @@ class Layout:
             value = getattr(obj, spec.name)
             if not spec.active(version):
                 if not spec.is_default(value):
+                    if spec.until is not None and version >= spec.until:
+                        raise UnsupportedByServer(
+                            self.name, spec.name, spec.until, version, removed=True
+                        )
                     raise UnsupportedByServer(self.name, spec.name, spec.since, version)
                 continue
             if spec.when is not None:
@@ -375,18 +403,40 @@ def message(
 # -- nested groups ----------------------------------------------------------------------------
 
 
+def block_field(
+    name: str,
+    codec: Codec[Any],
+    *,
+    since: int = 0,
+    until: int | None = None,
+    when: Predicate | None = None,
+    default: Any = None,
+) -> FieldSpec:
+    """One field of an explicit :class:`StructCodec` block (a model attribute on the wire)."""
+    return FieldSpec(name, codec, since, until, when, default, None)
+
+
 class StructCodec(Codec[S]):
     """A group of consecutive fields read into (and written from) a dataclass.
 
-    Used for repeated groups (``ListOf(StructCodec(...))``) and embedded blocks such as the
-    contract block; the dataclass's own fields and gates are its layout.
+    Used for repeated groups (``ListOf(StructCodec(...))``) and embedded blocks. By default
+    the dataclass's own fields and gates are its layout; ``specs`` instead names which
+    attributes of a model class go on the wire, in which order and from which version (the
+    contract block: a subset of :class:`~aiotws.model.Contract` whose order differs per
+    message). Decoding builds ``cls(**fields)``; attributes not in the block keep their
+    defaults.
     """
 
     __slots__ = ("layout",)
 
-    def __init__(self, cls: type[S]) -> None:
-        super().__init__(cls.__name__)
+    def __init__(
+        self, cls: type[S], specs: tuple[FieldSpec, ...] | None = None, name: str | None = None
+    ) -> None:
+        super().__init__(name or cls.__name__)
         self.layout = Layout(cls)
+        if specs is not None:
+            self.layout._specs = specs
+            self.layout.name = self.name
 
     def read(self, r: FieldReader) -> S:
         try:

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from aiotws.wire.messages.contracts import (
+    BondContractData,
+    ContractData,
+    ContractDataEnd,
+    MarketRule,
+    ReqContractData,
+    ReqMarketRule,
+    ReqMatchingSymbols,
+    ReqSecDefOptParams,
+    ReqSmartComponents,
+    SecurityDefinitionOptionParameter,
+    SecurityDefinitionOptionParameterEnd,
+    SmartComponents,
+    SymbolSamples,
+)
 from aiotws.wire.messages.system import (
     CurrentTime,
     CurrentTimeInMillis,
@@ -17,15 +32,28 @@ from aiotws.wire.messages.system import (
 )
 
 __all__ = [
+    "BondContractData",
+    "ContractData",
+    "ContractDataEnd",
     "CurrentTime",
     "CurrentTimeInMillis",
     "ErrMsg",
     "ManagedAccts",
+    "MarketRule",
     "NextValidId",
+    "ReqContractData",
     "ReqCurrentTime",
     "ReqCurrentTimeInMillis",
     "ReqIds",
     "ReqManagedAccts",
+    "ReqMarketRule",
+    "ReqMatchingSymbols",
+    "ReqSecDefOptParams",
+    "ReqSmartComponents",
+    "SecurityDefinitionOptionParameter",
+    "SecurityDefinitionOptionParameterEnd",
     "SetServerLogLevel",
+    "SmartComponents",
     "StartApi",
+    "SymbolSamples",
 ]
