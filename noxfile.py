@@ -8,7 +8,10 @@ test-only), ``bench`` (side by side with ib_async) and ``docs`` (mkdocs --strict
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import nox
 
@@ -16,7 +19,29 @@ nox.options.sessions = ["lint", "typecheck", "tests", "compat", "conformance", "
 nox.options.error_on_missing_interpreters = False
 
 ALL_PYTHONS = ("3.11", "3.12", "3.13")
-PYTHONS = [v for v in ALL_PYTHONS if shutil.which(f"python{v}")] or ["3.11"]
+
+
+def _works(exe: str) -> bool:
+    path = shutil.which(exe)
+    if path is None:
+        return False
+    # a pyenv shim exists for every installed version but fails unless that version is selected
+    proc = subprocess.run([path, "-c", "import sys"], capture_output=True, check=False)
+    return proc.returncode == 0
+
+
+def _find_pythons() -> list[str]:
+    """Every Python 3.11-3.13 on this machine, including pyenv versions not on PATH."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for version in ALL_PYTHONS:
+        if not _works(f"python{version}"):
+            found = sorted(root.glob(f"{version}.*/bin"))
+            if found:
+                os.environ["PATH"] = f"{found[-1]}{os.pathsep}{os.environ.get('PATH', '')}"
+    return [v for v in ALL_PYTHONS if _works(f"python{v}")] or ["3.11"]
+
+
+PYTHONS = _find_pythons()
 OLDEST = PYTHONS[0]
 
 IBAPI = "ibapi-latest==10.51.1"
