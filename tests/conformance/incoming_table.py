@@ -10,6 +10,10 @@ To cover a new message class, add a row with its ``callback``, the two views, ``
 ``samples`` (explicit edge cases per version); ``raw`` holds payloads as TWS sends them
 (captured, or built by hand from PROTOCOL.md) with the version they were sent at. The
 coverage gate fails while an ``IN_MESSAGES`` class has no row.
+
+Where the official decoder makes several callbacks for one payload (TICK_PRICE adds a
+``tickSize``; TICK_BY_TICK picks one of three callbacks) or none (TICK_SIZE of tick type 111),
+the row sets ``theirs_calls``, a view of the whole list of callbacks, instead of ``theirs``.
 """
 
 from __future__ import annotations
@@ -114,6 +118,9 @@ class Row:
     samples: Callable[[int], list[InMessage]]
     #: ``(version, payload)`` as TWS sends them
     raw: tuple[tuple[int, bytes], ...] = ()
+    #: comparable view of *all* callbacks of one payload; when set, replaces ``theirs`` and
+    #: the one-callback check
+    theirs_calls: Callable[[list[Call]], Any] | None = None
 
     @property
     def id(self) -> str:

@@ -24,6 +24,7 @@ from aiotws.wire import fields as F
 from aiotws.wire import messages as M
 from aiotws.wire.codec import encode_payload
 from aiotws.wire.layout import InMessage, Layout, Message, OutMessage, StructCodec
+from aiotws.wire.messages.market import Flagged
 from aiotws.wire.versions import MAX_TEXT_VERSION, MIN_VERSION, SV
 
 # -- strategies from layouts ------------------------------------------------------------------
@@ -74,6 +75,8 @@ def codec_strategy(codec: F.Codec[Any], version: int) -> st.SearchStrategy[Any]:
         return st.lists(codec_strategy(codec.item, version), max_size=4)
     if isinstance(codec, StructCodec):
         return layout_strategy(codec.layout, version)
+    if isinstance(codec, Flagged):
+        return st.none() | codec_strategy(codec.item, version)
     if (
         isinstance(codec, F.Mapped)
         and isinstance(codec.load, type)

@@ -35,6 +35,16 @@ from aiotws.model.contract import (
     Warrant,
     parse_sessions,
 )
+from aiotws.model.ticks import (
+    DepthMktDataDescription,
+    MarketDataType,
+    TickAttrib,
+    TickByTickAllLast,
+    TickByTickBidAsk,
+    TickByTickLast,
+    TickByTickMidPoint,
+    TickType,
+)
 
 __all__ = [
     "CFD",
@@ -48,11 +58,13 @@ __all__ = [
     "ContractDetails",
     "Crypto",
     "DeltaNeutralContract",
+    "DepthMktDataDescription",
     "Forex",
     "Future",
     "FuturesOption",
     "Index",
     "IneligibilityReason",
+    "MarketDataType",
     "MutualFund",
     "Option",
     "OptionChain",
@@ -61,6 +73,12 @@ __all__ = [
     "SmartComponent",
     "Stock",
     "TagValue",
+    "TickAttrib",
+    "TickByTickAllLast",
+    "TickByTickBidAsk",
+    "TickByTickLast",
+    "TickByTickMidPoint",
+    "TickType",
     "TradingSession",
     "Warrant",
     "parse_sessions",
