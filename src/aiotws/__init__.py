@@ -50,6 +50,7 @@ from aiotws.model import (
     Warrant,
 )
 from aiotws.requests import Stream
+from aiotws.ticker import Ticker
 from aiotws.wire.codes import DEFAULT_CODES, CodeTable, ErrorKind
 
 __version__ = "0.1.0"
@@ -93,6 +94,7 @@ __all__ = [
     "TWSConnectionError",
     "TWSError",
     "TagValue",
+    "Ticker",
     "Warrant",
     "__version__",
     "errors",

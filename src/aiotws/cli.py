@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -96,6 +97,7 @@ async def _demo(args: argparse.Namespace) -> int:
             print(f"  server time      {now.isoformat(timespec='milliseconds')}")
             print(f"  next order id    {await ib.req_ids()}")
             await _tour_contracts(ib)
+            await _tour_quotes(ib)
     finally:
         if sim is not None:
             await sim.stop()
@@ -123,6 +125,29 @@ async def _tour_contracts(ib: IB) -> None:
         print(f"option chain {chain.trading_class} on {chain.exchange} (x{chain.multiplier})")
         print(f"  expirations  {', '.join(chain.expirations[:6])} … ({len(chain.expirations)})")
         print(f"  strikes      … {strikes} … ({len(chain.strikes)})")
+
+
+async def _tour_quotes(ib: IB, updates: int = 3) -> None:
+    """Stream a few live quotes, then snapshot an option's greeks."""
+    tickers = [ib.market_data(Stock("AAPL")), ib.market_data(Forex("EURUSD"))]
+    try:
+        for t in tickers:
+            await t.ready(timeout=10)
+    except (RequestError, TimeoutError) as e:
+        print(f"  (quote tour skipped: {e or 'no quote in time'})")
+        return
+    print("live quotes (bid x ask, last)")
+    seen = 0
+    async for _ in tickers[0].updates():
+        for q in tickers:
+            sym = q.contract.local_symbol or q.contract.symbol
+            last = "-" if math.isnan(q.last) else f"{q.last:g}"
+            print(f"  {sym:<8} {q.bid:>10g} x {q.ask:<10g} last {last}")
+        seen += 1
+        if seen == updates:
+            break
+    for t in tickers:
+        ib.cancel_market_data(t)
 
 
 async def _sim(args: argparse.Namespace) -> int:

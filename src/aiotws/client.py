@@ -30,6 +30,7 @@ from eventkit import Event
 
 from aiotws.calls.base import Timeout
 from aiotws.calls.contracts import ContractCalls
+from aiotws.calls.market import MarketDataCalls
 from aiotws.errors import (
     ClientIdInUse,
     ConnectionLost,
@@ -111,7 +112,7 @@ _LOG_LEVEL = {
 }
 
 
-class Client(ContractCalls):
+class Client(ContractCalls, MarketDataCalls):
     """A TWS API connection.
 
     Args:
@@ -165,6 +166,7 @@ class Client(ContractCalls):
         self._next_id = 1
         self._registry = Registry()
         self._handlers: dict[type[InMessage], list[Callable[[Any], None]]] = {}
+        self._consumers: dict[type[InMessage], Callable[[Any], None]] = {}
         self._protocol: TWSProtocol | None = None
         self._conn: ClientConnection | None = None
         self._pacer: Pacer | None = None
@@ -173,6 +175,7 @@ class Client(ContractCalls):
         self._got_ids = False
         self._got_accounts = False
         self._fatal: ErrorInfo | None = None
+        self._init_market_data()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -346,8 +349,13 @@ class Client(ContractCalls):
     def on_messages(self, batch: list[InMessage | UndecodableFrame]) -> None:
         route = self._registry.route
         handlers = self._handlers
+        consumers = self._consumers
         for m in batch:
             t: type[Any] = type(m)
+            c = consumers.get(t)
+            if c is not None:  # the hot path (ticks): one handler, no request routing
+                c(m)
+                continue
             if t is ErrMsg:
                 self._on_error(cast(ErrMsg, m))
                 continue
@@ -420,6 +428,15 @@ class Client(ContractCalls):
     def on(self, msg_type: type[M], handler: Callable[[M], None]) -> None:
         """Call ``handler`` for every ``msg_type`` message, before request routing."""
         self._handlers.setdefault(msg_type, []).append(handler)
+
+    def consume(self, msg_type: type[M], handler: Callable[[M], None]) -> None:
+        """Make ``handler`` the only receiver of ``msg_type`` (no request routing).
+
+        For stream messages that never answer a request (ticks): the hot path.
+        """
+        if msg_type in self._consumers:
+            raise TWSError(f"{msg_type.__name__} already has a consumer")
+        self._consumers[msg_type] = handler
 
     def off(self, msg_type: type[M], handler: Callable[[M], None]) -> None:
         hs = self._handlers.get(msg_type)

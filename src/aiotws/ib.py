@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -32,6 +32,7 @@ from aiotws.model.contract import (
     SmartComponent,
 )
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
+from aiotws.ticker import Ticker
 from aiotws.wire.codes import CodeTable
 from aiotws.wire.versions import SV
 
@@ -216,6 +217,58 @@ class IB:
     ) -> list[SmartComponent]:
         """The exchanges behind a SMART BBO exchange code."""
         return await self.client.smart_components(bbo_exchange, timeout=timeout)
+
+    # -- market data ---------------------------------------------------------------------
+
+    def market_data(
+        self,
+        contract: Contract,
+        generic_ticks: str | Iterable[int] = "",
+        *,
+        regulatory_snapshot: bool = False,
+    ) -> Ticker:
+        """Subscribe to ``contract``'s market data; returns a live :class:`Ticker`.
+
+        ``generic_ticks``: extra tick groups (``"233,236"`` or ``[233, 236]``: RT volume,
+        shortable …). The ticker updates in place until :meth:`cancel_market_data`; TWS's
+        errors and warnings for it land in ``ticker.errors`` (an error also ends it).
+        """
+        if regulatory_snapshot:
+            raise ValueError("use snapshot(contract, regulatory=True) for a regulatory snapshot")
+        return self.client.req_mkt_data(contract, generic_ticks)
+
+    def cancel_market_data(self, ticker: Ticker) -> None:
+        """End a :meth:`market_data` subscription (TWS sends no reply; it ends at once)."""
+        self.client.cancel_mkt_data(ticker)
+
+    async def snapshot(
+        self, contract: Contract, *, regulatory: bool = False, timeout: Timeout = ...
+    ) -> Ticker:
+        """A fresh :class:`Ticker` filled by one snapshot, never a cached live one.
+
+        Completes at TICK_SNAPSHOT_END (TWS takes up to ~11 s for a full snapshot).
+        ``regulatory=True`` asks for a regulatory snapshot (billed by IB per request).
+        """
+        ticker = self.client.req_mkt_data(
+            contract, snapshot=not regulatory, regulatory_snapshot=regulatory
+        )
+        done = ticker._snapshot_done
+        assert done is not None
+        limit = self.client.request_timeout if timeout is ... else timeout
+        try:
+            async with asyncio.timeout(limit):
+                return await asyncio.shield(done)
+        except BaseException:
+            self.client._drop_ticker(ticker)
+            raise
+
+    def market_data_type(self, market_data_type: int) -> None:
+        """1 live, 2 frozen, 3 delayed, 4 delayed-frozen, for the subscriptions that follow."""
+        self.client.req_market_data_type(market_data_type)
+
+    def tickers(self) -> list[Ticker]:
+        """Every live market data subscription's ticker."""
+        return self.client.tickers()
 
     def set_server_log_level(self, level: int) -> None:
         """TWS's API log level, 1 (system) .. 5 (detail)."""

@@ -68,6 +68,10 @@ class Pending:
         """TWS ended the request as cancelled (162 "query cancelled"); default: an error."""
         self.fail(err)
 
+    def warn(self, warning: RequestError) -> None:
+        """A warning TWS attached to this request; it goes on."""
+        self.warnings.append(warning)
+
 
 class Single(Pending):
     """A request answered by exactly one message."""
@@ -309,7 +313,7 @@ class Registry:
         p = self._by_id.get(req_id)
         if p is None:
             return False
-        p.warnings.append(warning)
+        p.warn(warning)
         return True
 
     def fail_all(self, exc_factory: Callable[[Pending], BaseException]) -> int:

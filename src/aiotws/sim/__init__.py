@@ -10,10 +10,23 @@ imports the client. ``aiotws sim`` runs it from the command line.
 from __future__ import annotations
 
 from aiotws.sim import contracts as _contracts  # registers the contract handlers
+from aiotws.sim import marketdata as _marketdata  # registers the market data handlers
 from aiotws.sim import system as _system  # registers the session-level handlers
+from aiotws.sim.market import Market
+from aiotws.sim.marketdata import step_market
 from aiotws.sim.server import Faults, SimConfig, SimSession, Simulator, handles
 from aiotws.sim.universe import Instrument, Universe
 
-__all__ = ["Faults", "Instrument", "SimConfig", "SimSession", "Simulator", "Universe", "handles"]
+__all__ = [
+    "Faults",
+    "Instrument",
+    "Market",
+    "SimConfig",
+    "SimSession",
+    "Simulator",
+    "Universe",
+    "handles",
+    "step_market",
+]
 
-del _contracts, _system
+del _contracts, _marketdata, _system

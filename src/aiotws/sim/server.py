@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiotws.errors import DecodeError, UnknownMessageId
+from aiotws.sim.market import Market
 from aiotws.sim.universe import Universe
 from aiotws.wire.connection import (
     ClientHello,
@@ -37,7 +38,7 @@ from aiotws.wire.layout import OUT_MESSAGES, InMessage, OutMessage
 from aiotws.wire.messages import ErrMsg, ManagedAccts, NextValidId, StartApi
 from aiotws.wire.versions import MAX_TEXT_VERSION
 
-__all__ = ["Faults", "SimConfig", "SimSession", "Simulator", "handles"]
+__all__ = ["Faults", "SimConfig", "SimSession", "Simulator", "handles", "on_clock"]
 
 log = logging.getLogger("aiotws.sim")
 
@@ -59,6 +60,16 @@ CONNECT_NOTICES: Final = (
 
 
 HandlerFn = Callable[["SimSession", Req], None]
+
+
+#: functions the market clock calls every ``tick_interval`` (registered by domain modules)
+_CLOCK_HOOKS: Final[list[Callable[[Simulator], object]]] = []
+
+
+def on_clock(fn: Callable[[Simulator], object]) -> Callable[[Simulator], object]:
+    """Register ``fn(sim)`` to run on every tick of the simulator's market clock."""
+    _CLOCK_HOOKS.append(fn)
+    return fn
 
 
 def handles(*types: type[Req]) -> Callable[[HandlerFn[Req]], HandlerFn[Req]]:
@@ -95,6 +106,10 @@ class SimConfig:
     next_order_id: int = 1
     max_clients: int = 32
     connect_notices: tuple[tuple[int, str], ...] = CONNECT_NOTICES
+    #: market data lines (simultaneous REQ_MKT_DATA subscriptions) before error 101
+    market_data_lines: int = 100
+    #: seconds between market updates sent to subscribers (the market's clock)
+    tick_interval: float = 0.25
 
 
 @dataclass
@@ -338,6 +353,8 @@ class Simulator:
         self._next_ids: dict[int, int] = {}
         self._server: asyncio.Server | None = None
         self._universe: Universe | None = None
+        self._market: Market | None = None
+        self._clock: asyncio.Task[None] | None = None
         self.host = cfg.host
         self.port = cfg.port
 
@@ -347,6 +364,30 @@ class Simulator:
         if self._universe is None:
             self._universe = Universe(seed=self.config.seed)
         return self._universe
+
+    @property
+    def market(self) -> Market:
+        """The simulated market over :attr:`universe` (seeded; built on first use)."""
+        if self._market is None:
+            self._market = Market(self.universe, seed=self.config.seed)
+        return self._market
+
+    def ensure_market_clock(self) -> None:
+        """Start the market clock (idempotent): it steps subscribed instruments."""
+        if self._clock is None or self._clock.done():
+            self._clock = asyncio.get_running_loop().create_task(self._run_clock())
+
+    async def _run_clock(self) -> None:
+        interval = self.config.tick_interval
+        if interval <= 0:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            for hook in _CLOCK_HOOKS:
+                try:
+                    hook(self)
+                except Exception:
+                    log.exception("market clock hook %r failed", hook)
 
     def next_order_id(self, client_id: int) -> int:
         """The next valid order id TWS would announce to ``client_id``."""
@@ -371,6 +412,9 @@ class Simulator:
         log.info("simulator listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+            self._clock = None
         if self._server is None:
             return
         self._server.close()

@@ -31,7 +31,7 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from aiotws.errors import (
     DecodeError,
@@ -43,7 +43,7 @@ from aiotws.errors import (
 from aiotws.timezones import parse_tws_datetime
 from aiotws.wire import codec
 from aiotws.wire.framing import MAX_FRAME, Framer, frame
-from aiotws.wire.layout import InMessage, OutMessage
+from aiotws.wire.layout import IN_MESSAGES, FastReader, InMessage, OutMessage
 from aiotws.wire.versions import MAX_TEXT_VERSION, MAX_VERSION, MIN_VERSION
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 API_PREFIX: Final = b"API\0"
+_NO_ENTRY: Final[Any] = object()
 _VERSION_RE: Final = re.compile(r"^v(\d+)(?:\.\.(\d+))?(?: (.*))?$", re.S)
 
 
@@ -141,7 +142,7 @@ class _Connection:
 class ClientConnection(_Connection):
     """The client end: sends the handshake, reads the reply, then messages both ways."""
 
-    __slots__ = ("connect_options", "max_version", "min_version", "strict")
+    __slots__ = ("_fast", "connect_options", "max_version", "min_version", "strict")
 
     def __init__(
         self,
@@ -163,6 +164,8 @@ class ClientConnection(_Connection):
         self.max_version = max_version
         self.connect_options = connect_options
         self.strict = strict
+        #: generated readers by message-id text, for the negotiated version
+        self._fast: dict[str, tuple[FastReader, int] | None] = {}
 
     def initiate(self) -> bytes:
         """The opening bytes: ``API\\0`` and the length-prefixed version range."""
@@ -182,14 +185,28 @@ class ClientConnection(_Connection):
         append = events.append
         decode = codec.decode_in
         strict = self.strict
+        fast = self._fast
         for payload in payloads:
-            if self.state is State.HANDSHAKE:
+            if self.state is not State.OPEN:
                 ev = self._handshake(payload)
                 if ev is not None:
                     append(ev)
                     if isinstance(ev, ConnectionFailed):
                         return events
                 continue
+            # The hot path: split once, find the generated reader by the id's text, call it.
+            # Anything unusual (non-UTF-8, unknown id, a bad field) takes the checked path.
+            if not strict:
+                try:
+                    fields = payload.decode().split("\0")
+                    entry = fast.get(fields[0], _NO_ENTRY)
+                    if entry is _NO_ENTRY:
+                        entry = fast[fields[0]] = self._fast_entry(fields[0])
+                    if entry is not None and len(fields) > entry[1]:
+                        append(entry[0](fields, 1))
+                        continue
+                except Exception:  # the checked path below reports it precisely
+                    pass
             try:
                 append(decode(payload, self.server_version, strict))
             except DecodeError as e:
@@ -198,6 +215,13 @@ class ClientConnection(_Connection):
             self.state = State.CLOSED
             append(failed)
         return events
+
+    def _fast_entry(self, id_text: str) -> tuple[FastReader, int] | None:
+        try:
+            cls = IN_MESSAGES.get(int(id_text))
+        except ValueError:
+            return None
+        return None if cls is None else cls.LAYOUT.fast_reader(self.server_version)
 
     def _handshake(self, payload: bytes) -> Handshake | ConnectionFailed | None:
         parts = payload.split(b"\0")

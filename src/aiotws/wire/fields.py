@@ -175,6 +175,13 @@ def format_decimal(value: Decimal) -> str:
     return text
 
 
+def finite_decimal(d: Decimal) -> Decimal:
+    """``d`` if finite; the generated fast decoders call it (NaN/Infinity are not sizes)."""
+    if not d.is_finite():
+        raise FieldError(f"not a finite decimal: {d}")
+    return d
+
+
 def _parse_float(s: str) -> float:
     if s in _INFINITY_FORMS:
         return math.inf
@@ -278,6 +285,7 @@ class _Decimal(Scalar[Decimal | None]):
     """A decimal quantity; every unset form reads as ``None``, ``None`` writes empty."""
 
     __slots__ = ()
+    inline = "(None if {0} in _UNSET_DECIMAL else _finite(_Decimal({0})))"
 
     def parse(self, s: str) -> Decimal | None:
         if s in UNSET_DECIMAL_FORMS:

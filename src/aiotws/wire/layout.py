@@ -230,7 +230,12 @@ class Layout:
         result: tuple[FastReader, int] | None = None
         if all(isinstance(c, Scalar) and w is None for _, c, w in plan):
             skip = 1 if self.has_version_field(version) else 0
-            ns: dict[str, Any] = {"_cls": self.cls}
+            ns: dict[str, Any] = {
+                "_cls": self.cls,
+                "_Decimal": Decimal,
+                "_UNSET_DECIMAL": F.UNSET_DECIMAL_FORMS,
+                "_finite": F.finite_decimal,
+            }
             lines = []
             for i, (_, codec, _) in enumerate(plan):
                 assert isinstance(codec, Scalar)

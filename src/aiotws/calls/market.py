@@ -1,0 +1,268 @@
+"""Top-of-book market data: REQ_MKT_DATA subscriptions and snapshots feeding :class:`Ticker`.
+
+Tick messages take the client's hot path (:meth:`Client.consume`): each is applied to its
+ticker straight away, without request routing, and every ticker touched by one network read
+fires ``updated`` once at the end of that read (``batch_done``). Errors for a subscription
+reach its ticker through the correlator: a warning (10167 delayed data, 10090 …) is recorded
+on ``ticker.errors`` and the subscription goes on; an error (354, 200 …) ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aiotws.errors import RequestError
+from aiotws.model.contract import Contract
+from aiotws.requests import Pending
+from aiotws.ticker import OptionComputation, Ticker
+from aiotws.wire.messages.market import (
+    CancelMktData,
+    MarketDataType,
+    ReqMarketDataType,
+    ReqMktData,
+    RerouteMktDataReq,
+    TickEfp,
+    TickGeneric,
+    TickOptionComputation,
+    TickPrice,
+    TickReqParams,
+    TickSize,
+    TickSnapshotEnd,
+    TickString,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from eventkit import Event
+
+    from aiotws.requests import Registry
+    from aiotws.wire.layout import InMessage, OutMessage
+
+    M = TypeVar("M", bound=InMessage)
+
+__all__ = ["MarketDataCalls", "generic_tick_list"]
+
+log = logging.getLogger("aiotws.market")
+
+
+def generic_tick_list(ticks: str | Iterable[int]) -> str:
+    """``"233,236"`` from ``[233, 236]`` (a string passes through)."""
+    if isinstance(ticks, str):
+        return ticks.replace(" ", "")
+    return ",".join(str(int(t)) for t in ticks)
+
+
+class _TickerPending(Pending):
+    """The correlator's view of a subscription: only errors and warnings route here."""
+
+    __slots__ = ("owner", "ticker")
+
+    def __init__(self, owner: MarketDataCalls, ticker: Ticker) -> None:
+        super().__init__(ticker.req_id, (), f"market data {ticker.contract.symbol}")
+        self.owner = owner
+        self.ticker = ticker
+
+    def feed(self, msg: Any) -> bool:  # pragma: no cover - accepts no message types
+        return False
+
+    def fail(self, exc: BaseException) -> None:
+        if isinstance(exc, RequestError):
+            self.ticker.on_error(exc)
+        self.owner._drop_ticker(self.ticker)
+        self.ticker._fail(exc)
+
+    def warn(self, warning: RequestError) -> None:
+        super().warn(warning)
+        self.ticker.on_error(warning)
+
+
+class MarketDataCalls:
+    """REQ_MKT_DATA, CANCEL_MKT_DATA, REQ_MARKET_DATA_TYPE and the tick messages."""
+
+    _tickers: dict[int, Ticker]
+    _dirty_tickers: list[Ticker]
+    _batch_now: datetime | None
+
+    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
+        _registry: Registry
+        batch_done: Event
+        disconnected: Event
+
+        def consume(self, msg_type: type[M], handler: Callable[[M], None]) -> None: ...
+        def send(self, msg: OutMessage) -> None: ...
+        def next_id(self) -> int: ...
+        def is_connected(self) -> bool: ...
+
+    def _init_market_data(self) -> None:
+        self._tickers = {}
+        self._dirty_tickers = []
+        self._batch_now = None
+        self.consume(TickPrice, self._on_tick_price)
+        self.consume(TickSize, self._on_tick_size)
+        self.consume(TickString, self._on_tick_string)
+        self.consume(TickGeneric, self._on_tick_generic)
+        self.consume(TickOptionComputation, self._on_tick_option)
+        self.consume(TickEfp, self._on_tick_efp)
+        self.consume(TickReqParams, self._on_tick_req_params)
+        self.consume(TickSnapshotEnd, self._on_snapshot_end)
+        self.consume(MarketDataType, self._on_market_data_type)
+        self.consume(RerouteMktDataReq, self._on_reroute)
+        self.batch_done += self._end_ticker_batch
+        self.disconnected += self._on_market_disconnect
+
+    # -- requests ------------------------------------------------------------------------
+
+    def req_mkt_data(
+        self,
+        contract: Contract,
+        generic_ticks: str | Iterable[int] = "",
+        snapshot: bool = False,
+        regulatory_snapshot: bool = False,
+    ) -> Ticker:
+        """Subscribe (or snapshot) ``contract``; returns the :class:`Ticker` it updates.
+
+        Must be called with the event loop running (it is, in any coroutine or callback).
+        """
+        ticks = generic_tick_list(generic_ticks)
+        if (snapshot or regulatory_snapshot) and ticks:
+            raise ValueError("TWS refuses generic ticks on snapshots (error 321)")
+        req_id = self.next_id()
+        ticker = Ticker(contract, req_id, snapshot or regulatory_snapshot)
+        if ticker.snapshot:
+            ticker._snapshot_done = asyncio.get_running_loop().create_future()
+        pending = _TickerPending(self, ticker)
+        self._registry.add(pending)
+        self._tickers[req_id] = ticker
+        try:
+            self.send(ReqMktData(req_id, contract, ticks, snapshot, regulatory_snapshot))
+        except BaseException:
+            self._registry.discard(pending)
+            del self._tickers[req_id]
+            raise
+        return ticker
+
+    def cancel_mkt_data(self, ticker: Ticker) -> None:
+        """End ``ticker``'s subscription at TWS (no reply comes; it ends here at once)."""
+        if self._tickers.get(ticker.req_id) is not ticker:
+            return
+        self._drop_ticker(ticker)
+        if self.is_connected():
+            self.send(CancelMktData(ticker.req_id))
+        ticker._close()
+
+    def req_market_data_type(self, market_data_type: int) -> None:
+        """1 live, 2 frozen, 3 delayed, 4 delayed-frozen: for the following subscriptions."""
+        if market_data_type not in (1, 2, 3, 4):
+            raise ValueError("market data type must be 1 (live), 2, 3 or 4")
+        self.send(ReqMarketDataType(market_data_type))
+
+    def tickers(self) -> list[Ticker]:
+        """The live subscriptions."""
+        return [t for t in self._tickers.values() if not t.snapshot]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _drop_ticker(self, ticker: Ticker) -> None:
+        if self._tickers.get(ticker.req_id) is ticker:
+            del self._tickers[ticker.req_id]
+        p = self._registry.get(ticker.req_id)
+        if p is not None:
+            self._registry.discard(p)
+
+    def _ticker(self, req_id: int) -> Ticker | None:
+        t = self._tickers.get(req_id)
+        if t is None:
+            return None
+        if not t._dirty:
+            self._dirty_tickers.append(t)
+        return t
+
+    def _now(self) -> datetime:
+        now = self._batch_now
+        if now is None:
+            now = self._batch_now = datetime.now(UTC)
+        return now
+
+    def _on_tick_price(self, m: TickPrice) -> None:
+        t = self._ticker(m.req_id)
+        if t is not None:
+            t.on_price(m.tick_type, m.price, m.size, m.attr_mask, self._now())
+
+    def _on_tick_size(self, m: TickSize) -> None:
+        t = self._ticker(m.req_id)
+        if t is not None:
+            t.on_size(m.tick_type, m.size, self._now())
+
+    def _on_tick_string(self, m: TickString) -> None:
+        t = self._ticker(m.req_id)
+        if t is not None:
+            t.on_string(m.tick_type, m.value, self._now())
+
+    def _on_tick_generic(self, m: TickGeneric) -> None:
+        t = self._ticker(m.req_id)
+        if t is not None:
+            t.on_generic(m.tick_type, m.value, self._now())
+
+    def _on_tick_option(self, m: TickOptionComputation) -> None:
+        t = self._ticker(m.req_id)
+        if t is not None:
+            comp = OptionComputation.from_tws(
+                m.tick_attrib,
+                m.implied_vol,
+                m.delta,
+                m.opt_price,
+                m.pv_dividend,
+                m.gamma,
+                m.vega,
+                m.theta,
+                m.und_price,
+            )
+            t.on_option(m.tick_type, comp, self._now())
+
+    def _on_tick_efp(self, m: TickEfp) -> None:
+        t = self._ticker(m.req_id)
+        if t is not None:
+            t._touch(self._now())
+            t.other[m.tick_type] = m
+
+    def _on_tick_req_params(self, m: TickReqParams) -> None:
+        t = self._tickers.get(m.req_id)
+        if t is not None:
+            t.min_tick = m.min_tick
+            t.bbo_exchange = m.bbo_exchange
+            t.snapshot_permissions = m.snapshot_permissions
+
+    def _on_market_data_type(self, m: MarketDataType) -> None:
+        t = self._tickers.get(m.req_id)
+        if t is not None:
+            t.market_data_type = m.market_data_type
+
+    def _on_reroute(self, m: RerouteMktDataReq) -> None:
+        log.info("market data %d rerouted to con_id %d on %s", m.req_id, m.con_id, m.exchange)
+
+    def _on_snapshot_end(self, m: TickSnapshotEnd) -> None:
+        t = self._tickers.get(m.req_id)
+        if t is None:
+            return
+        self._drop_ticker(t)
+        if t._dirty:
+            t._batch_end()
+            if t in self._dirty_tickers:
+                self._dirty_tickers.remove(t)
+        t._end_snapshot()
+
+    def _end_ticker_batch(self) -> None:
+        self._batch_now = None
+        dirty = self._dirty_tickers
+        if dirty:
+            for t in dirty:
+                t._batch_end()
+            dirty.clear()
+
+    def _on_market_disconnect(self, exc: BaseException | None) -> None:
+        self._dirty_tickers.clear()

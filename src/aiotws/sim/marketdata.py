@@ -1,0 +1,175 @@
+"""Simulator handlers for top-of-book market data, driven by the seeded :class:`Market`.
+
+REQ_MKT_DATA answers like TWS: TICK_REQ_PARAMS, MARKET_DATA_TYPE when the connection asked
+for a non-live type, the initial burst of ticks, then (for a subscription) the updates of
+every market step until CANCEL_MKT_DATA; a snapshot ends with TICK_SNAPSHOT_END. Errors as
+TWS sends them: 200 unknown or ambiguous contract, 101 too many market data lines, 102
+duplicate ticker id, 300 cancel of an unknown id, 321 generic ticks on a snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from aiotws.sim.market import (
+    GenericTick,
+    OptionTick,
+    PriceTick,
+    SizeTick,
+    StringTick,
+    TickEvent,
+    select_ticks,
+    to_delayed,
+)
+from aiotws.sim.server import SimSession, Simulator, handles, on_clock
+from aiotws.wire.layout import InMessage
+from aiotws.wire.messages.market import (
+    CancelMktData,
+    MarketDataType,
+    ReqMarketDataType,
+    ReqMktData,
+    TickGeneric,
+    TickOptionComputation,
+    TickPrice,
+    TickReqParams,
+    TickSize,
+    TickSnapshotEnd,
+    TickString,
+)
+
+__all__ = ["MarketSubscription", "step_market", "to_message"]
+
+_SUBS: Final = "mkt_data"
+_TYPE: Final = "mkt_data_type"
+
+
+@dataclass(slots=True)
+class MarketSubscription:
+    """One REQ_MKT_DATA subscription of a session."""
+
+    req_id: int
+    con_id: int
+    generic_ticks: frozenset[int]
+    delayed: bool
+
+
+def to_message(req_id: int, e: TickEvent) -> InMessage:
+    """The wire message for one market event."""
+    if isinstance(e, PriceTick):
+        return TickPrice(req_id, e.tick_type, e.price, e.size, e.attr_mask)
+    if isinstance(e, SizeTick):
+        return TickSize(req_id, e.tick_type, e.size)
+    if isinstance(e, StringTick):
+        return TickString(req_id, e.tick_type, e.value)
+    if isinstance(e, GenericTick):
+        return TickGeneric(req_id, e.tick_type, e.value)
+    assert isinstance(e, OptionTick)
+    return TickOptionComputation(
+        req_id,
+        e.tick_type,
+        e.tick_attrib,
+        e.implied_vol,
+        e.delta,
+        e.opt_price,
+        e.pv_dividend,
+        e.gamma,
+        e.vega,
+        e.theta,
+        e.und_price,
+    )
+
+
+def _subs(session: SimSession) -> dict[int, MarketSubscription]:
+    subs: dict[int, MarketSubscription] = session.state.setdefault(_SUBS, {})
+    return subs
+
+
+def _lines_in_use(sim: Simulator) -> int:
+    return sum(len(s.state.get(_SUBS, ())) for s in sim.sessions)
+
+
+def _send(session: SimSession, sub: MarketSubscription, events: list[TickEvent]) -> None:
+    picked = select_ticks(events, sub.generic_ticks)
+    if sub.delayed:
+        picked = to_delayed(picked)
+    for e in picked:
+        session.send(to_message(sub.req_id, e))
+
+
+@handles(ReqMktData)
+def _req_mkt_data(session: SimSession, msg: ReqMktData) -> None:
+    sim = session.sim
+    req_id = msg.req_id
+    subs = _subs(session)
+    if req_id in subs:
+        session.send_error(req_id, 102, "Duplicate ticker id")
+        return
+    try:
+        generic = frozenset(int(t) for t in msg.generic_tick_list.split(",") if t.strip())
+    except ValueError:
+        session.send_error(req_id, 321, f"Invalid generic tick list {msg.generic_tick_list!r}")
+        return
+    snapshot = msg.snapshot or msg.regulatory_snapshot
+    if snapshot and generic:
+        session.send_error(
+            req_id, 321, "Snapshot market data subscription is not applicable to generic ticks"
+        )
+        return
+    matches = sim.universe.match(msg.contract)
+    if len(matches) != 1:
+        what = "is ambiguous" if matches else "has not been found"
+        session.send_error(req_id, 200, f"The contract description specified {what}")
+        return
+    if not snapshot and _lines_in_use(sim) >= sim.config.market_data_lines:
+        session.send_error(
+            req_id,
+            101,
+            f"Max number of tickers has been reached ({sim.config.market_data_lines} lines)",
+        )
+        return
+    details = matches[0]
+    con_id = details.contract.con_id
+    market_type = int(session.state.get(_TYPE, 1))
+    sub = MarketSubscription(req_id, con_id, generic, market_type in (3, 4))
+    session.send(TickReqParams(req_id, details.min_tick, sim.universe.bbo_exchange(con_id), 3))
+    if market_type != 1:
+        session.send(MarketDataType(req_id, market_type))
+    now = datetime.now(UTC)
+    _send(session, sub, sim.market.initial_ticks(con_id, generic, now))
+    if snapshot:
+        session.send(TickSnapshotEnd(req_id))
+        return
+    subs[req_id] = sub
+    sim.ensure_market_clock()
+
+
+@handles(CancelMktData)
+def _cancel_mkt_data(session: SimSession, msg: CancelMktData) -> None:
+    if _subs(session).pop(msg.req_id, None) is None:
+        session.send_error(msg.req_id, 300, f"Can't find EId with tickerId:{msg.req_id}")
+
+
+@handles(ReqMarketDataType)
+def _req_market_data_type(session: SimSession, msg: ReqMarketDataType) -> None:
+    if msg.market_data_type not in (1, 2, 3, 4):
+        session.send_error(-1, 321, f"Invalid market data type {msg.market_data_type}")
+        return
+    session.state[_TYPE] = msg.market_data_type
+
+
+@on_clock
+def step_market(sim: Simulator, now: datetime | None = None) -> int:
+    """Advance every subscribed instrument once and send the ticks; returns how many sent."""
+    now = now or datetime.now(UTC)
+    steps: dict[int, list[TickEvent]] = {}
+    sent = 0
+    for session in list(sim.sessions):
+        for sub in list(session.state.get(_SUBS, {}).values()):
+            events = steps.get(sub.con_id)
+            if events is None:
+                events = steps[sub.con_id] = sim.market.step(sub.con_id, now)
+            _send(session, sub, events)
+            sent += len(events)
+    return sent
