@@ -49,6 +49,7 @@ from aiotws.model import (
     TagValue,
     Warrant,
 )
+from aiotws.orderbook import DepthLevel, OrderBook
 from aiotws.requests import Stream
 from aiotws.ticker import Ticker
 from aiotws.wire.codes import DEFAULT_CODES, CodeTable, ErrorKind
@@ -75,6 +76,7 @@ __all__ = [
     "ContractDescription",
     "ContractDetails",
     "Crypto",
+    "DepthLevel",
     "ErrorInfo",
     "ErrorKind",
     "Forex",
@@ -85,6 +87,7 @@ __all__ = [
     "NotConnected",
     "Option",
     "OptionChain",
+    "OrderBook",
     "PriceIncrement",
     "RequestError",
     "RequestTimeout",

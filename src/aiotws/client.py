@@ -30,7 +30,10 @@ from eventkit import Event
 
 from aiotws.calls.base import Timeout
 from aiotws.calls.contracts import ContractCalls
+from aiotws.calls.depth import DepthCalls
 from aiotws.calls.market import MarketDataCalls
+from aiotws.calls.optioncalc import OptionCalcCalls
+from aiotws.calls.tickbytick import TickByTickCalls
 from aiotws.errors import (
     ClientIdInUse,
     ConnectionLost,
@@ -112,7 +115,7 @@ _LOG_LEVEL = {
 }
 
 
-class Client(ContractCalls, MarketDataCalls):
+class Client(ContractCalls, MarketDataCalls, TickByTickCalls, DepthCalls, OptionCalcCalls):
     """A TWS API connection.
 
     Args:
@@ -167,6 +170,8 @@ class Client(ContractCalls, MarketDataCalls):
         self._registry = Registry()
         self._handlers: dict[type[InMessage], list[Callable[[Any], None]]] = {}
         self._consumers: dict[type[InMessage], Callable[[Any], None]] = {}
+        #: hand-tuned frame consumers by message-id text (see ClientConnection.raw)
+        self._raw: dict[str, Callable[[list[str]], bool]] = {}
         self._protocol: TWSProtocol | None = None
         self._conn: ClientConnection | None = None
         self._pacer: Pacer | None = None
@@ -176,6 +181,7 @@ class Client(ContractCalls, MarketDataCalls):
         self._got_accounts = False
         self._fatal: ErrorInfo | None = None
         self._init_market_data()
+        self._init_depth()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -212,6 +218,7 @@ class Client(ContractCalls, MarketDataCalls):
         self._handshake = loop.create_future()
         self._ready = loop.create_future()
         conn = ClientConnection(self.min_version, self.max_version, connect_options)
+        conn.raw = self._raw
         self._conn = conn
         stage = "TCP connect"
         try:

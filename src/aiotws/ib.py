@@ -21,6 +21,7 @@ from typing import Any
 from eventkit import Event
 
 from aiotws.calls.base import Timeout
+from aiotws.calls.tickbytick import TickByTickKind, TickByTickRecord
 from aiotws.client import Client, ClientState
 from aiotws.errors import AmbiguousContract, RequestError
 from aiotws.model.contract import (
@@ -31,8 +32,11 @@ from aiotws.model.contract import (
     PriceIncrement,
     SmartComponent,
 )
+from aiotws.model.ticks import DepthMktDataDescription
+from aiotws.orderbook import OrderBook
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
-from aiotws.ticker import Ticker
+from aiotws.requests import Stream
+from aiotws.ticker import OptionComputation, Ticker
 from aiotws.wire.codes import CodeTable
 from aiotws.wire.versions import SV
 
@@ -269,6 +273,69 @@ class IB:
     def tickers(self) -> list[Ticker]:
         """Every live market data subscription's ticker."""
         return self.client.tickers()
+
+    def tick_by_tick(
+        self,
+        contract: Contract,
+        kind: TickByTickKind,
+        number_of_ticks: int = 0,
+        ignore_size: bool = False,
+    ) -> Stream[TickByTickRecord]:
+        """Every trade (``"Last"``, ``"AllLast"``), quote (``"BidAsk"``) or midpoint
+        (``"MidPoint"``) of ``contract`` as it happens: a stream of tick records.
+
+        ``async for tick in stream`` or ``stream.updated += handler``; ``stream.cancel()``
+        (or ``async with stream:``) ends the subscription.
+        """
+        return self.client.tick_by_tick(contract, kind, number_of_ticks, ignore_size)
+
+    def market_depth(self, contract: Contract, rows: int = 5, smart: bool = False) -> OrderBook:
+        """Live market depth (level 2) of ``contract``: an :class:`OrderBook` kept current.
+
+        ``await book.ready()`` for the first rows; ``smart`` aggregates the exchanges of
+        :meth:`market_depth_exchanges` (rows carry their exchange in ``market_maker``).
+        """
+        return self.client.req_mkt_depth(contract, rows, smart)
+
+    def cancel_market_depth(self, book: OrderBook) -> None:
+        """End a market depth subscription (the book ends at once)."""
+        self.client.cancel_mkt_depth(book)
+
+    async def market_depth_exchanges(
+        self, *, timeout: Timeout = ...
+    ) -> list[DepthMktDataDescription]:
+        """The exchanges that offer market depth."""
+        return await self.client.req_mkt_depth_exchanges(timeout=timeout)
+
+    def order_books(self) -> list[OrderBook]:
+        """Every live market depth subscription's book."""
+        return self.client.order_books()
+
+    async def calc_implied_volatility(
+        self,
+        contract: Contract,
+        option_price: float,
+        under_price: float,
+        *,
+        timeout: Timeout = ...,
+    ) -> OptionComputation:
+        """TWS's implied volatility (and greeks) of an option at ``option_price``."""
+        return await self.client.calc_implied_volatility(
+            contract, option_price, under_price, timeout=timeout
+        )
+
+    async def calc_option_price(
+        self,
+        contract: Contract,
+        volatility: float,
+        under_price: float,
+        *,
+        timeout: Timeout = ...,
+    ) -> OptionComputation:
+        """TWS's model price (and greeks) of an option at ``volatility``."""
+        return await self.client.calc_option_price(
+            contract, volatility, under_price, timeout=timeout
+        )
 
     def set_server_log_level(self, level: int) -> None:
         """TWS's API log level, 1 (system) .. 5 (detail)."""

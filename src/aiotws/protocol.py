@@ -55,6 +55,9 @@ class TWSProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         events = self.conn.receive_data(data)
         if not events:
+            # frames consumed on the raw path leave no events, but the read still ends a
+            # batch (coalesced ticker updates fire on it)
+            self.sink.on_messages([])
             return
         batch: list[InMessage | UndecodableFrame] = []
         for ev in events:

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 NAN: Final = math.nan
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _UNSET_DOUBLE: Final = 1.7976931348623157e308
 
 #: TICK_PRICE tick id -> Ticker attribute (delayed ids share the live attributes)
@@ -252,11 +253,13 @@ class Ticker:
         "errors",
         "market_data_type",
         "min_tick",
+        "now",
         "other",
         "req_id",
         "snapshot",
         "snapshot_permissions",
-        "ticks",
+        "_tick_list",
+        "_ticks",
         "time",
         "updated",
         "vwap",
@@ -359,11 +362,15 @@ class Ticker:
             setattr(self, name, None)
         self.vwap = NAN
         self.time: datetime | None = None
+        #: the time of the update being applied (set with ``time``; never ``None``)
+        self.now: datetime = _EPOCH
         self.market_data_type = 1
         self.min_tick = NAN
         self.bbo_exchange = ""
         self.snapshot_permissions = 0
-        self.ticks: list[TickData] = []
+        #: this update's ticks as (tick_type, price, size); :attr:`ticks` builds the records
+        self._ticks: list[tuple[int, float, Decimal | None]] = []
+        self._tick_list: list[TickData] | None = None
         self.other: dict[int, Any] = {}
         self.errors: list[RequestError] = []
         self.updated = Event("ticker.updated")
@@ -373,6 +380,15 @@ class Ticker:
         self._waiters: list[_Updates] = []
         #: False while live; True (or the error) once the subscription ended
         self._closed: bool | BaseException = False
+
+    @property
+    def ticks(self) -> list[TickData]:
+        """The ticks of the latest update (built on first access, from compact records)."""
+        cached = self._tick_list
+        if cached is None:
+            now = self.now
+            cached = self._tick_list = [TickData(now, t, p, z) for t, p, z in self._ticks]
+        return cached
 
     # -- derived values ------------------------------------------------------------------
 
@@ -407,15 +423,16 @@ class Ticker:
     # -- updates from ticks (called by the client) -----------------------------------------
 
     def _touch(self, now: datetime) -> None:
+        """Start (or continue) this read's update: the ``on_*`` methods expect it first."""
         if not self._dirty:
             self._dirty = True
-            self.ticks = []
-        self.time = now
+            self._ticks = []
+            self._tick_list = None
+        self.time = self.now = now
 
     def on_price(
         self, tick_type: int, price: float, size: Decimal | None, attr_mask: int, now: datetime
     ) -> None:
-        self._touch(now)
         name = PRICE_TICKS.get(tick_type)
         value = NAN if price == -1 and tick_type in _QUOTE_PRICES else price
         if name is None:
@@ -426,28 +443,25 @@ class Ticker:
             if size_name is not None and size is not None:
                 # TICK_PRICE carries the size too (TWS also sends TICK_SIZE): idempotent
                 setattr(self, size_name, size)
-        self.ticks.append(TickData(now, tick_type, value, size))
+        self._ticks.append((tick_type, value, size))
 
     def on_size(self, tick_type: int, size: Decimal | None, now: datetime) -> None:
-        self._touch(now)
         name = SIZE_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = size
         else:
             setattr(self, name, size)
-        self.ticks.append(TickData(now, tick_type, NAN, size))
+        self._ticks.append((tick_type, NAN, size))
 
     def on_generic(self, tick_type: int, value: float, now: datetime) -> None:
-        self._touch(now)
         name = GENERIC_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = value
         else:
             setattr(self, name, value)
-        self.ticks.append(TickData(now, tick_type, value, None))
+        self._ticks.append((tick_type, value, None))
 
     def on_string(self, tick_type: int, value: str, now: datetime) -> None:
-        self._touch(now)
         name = STRING_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = value
@@ -465,16 +479,15 @@ class Ticker:
             self.dividends = Dividends.parse(value)
         else:
             setattr(self, name, value)
-        self.ticks.append(TickData(now, tick_type, NAN, None))
+        self._ticks.append((tick_type, NAN, None))
 
     def on_option(self, tick_type: int, computation: OptionComputation, now: datetime) -> None:
-        self._touch(now)
         name = OPTION_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = computation
         else:
             setattr(self, name, computation)
-        self.ticks.append(TickData(now, tick_type, computation.opt_price, None))
+        self._ticks.append((tick_type, computation.opt_price, None))
 
     def on_error(self, error: RequestError) -> None:
         """Record a TWS error or warning for this subscription."""

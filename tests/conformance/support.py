@@ -44,7 +44,9 @@ __all__ = [
     "join_surrogates",
     "official_decode",
     "offline_client",
+    "round_trip",
     "split_payload",
+    "wait_for_count",
 ]
 
 T = TypeVar("T")
@@ -318,3 +320,41 @@ class Harness:
             s.close()
         for sim in self.sims:
             self.loop.run(sim.stop())
+
+
+# -- waiting for several callbacks, and for the server to catch up ------------------------------
+
+
+def wait_for_count(
+    wrapper: RecordingWrapper,
+    where: Callable[[Call], bool],
+    count: int,
+    *,
+    start: int = 0,
+    timeout: float = WAIT,
+) -> list[Call]:
+    """The first ``count`` callbacks at index ``start`` or later that satisfy ``where``."""
+    deadline = time.monotonic() + timeout
+    with wrapper._cond:
+        while True:
+            found = [c for c in wrapper.calls[start:] if where(c)]
+            if len(found) >= count:
+                return found[:count]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"only {len(found)} of {count} matching callbacks within {timeout} s; "
+                    f"last seen: {[(c.name, c.args) for c in wrapper.calls[start:][-10:]]}"
+                )
+            wrapper._cond.wait(remaining)
+
+
+def round_trip(session: OfficialSession) -> int:
+    """REQ_CURRENT_TIME and wait for the answer: the server has handled every earlier request
+    and everything it sent before the answer has been recorded. Returns the index after it."""
+    mark = session.wrapper.mark()
+    session.client.reqCurrentTime()
+    reply = session.wrapper.wait_for("currentTime", start=mark)
+    with session.wrapper._cond:
+        calls = session.wrapper.calls
+        return next(i for i in range(mark, len(calls)) if calls[i] is reply) + 1

@@ -19,6 +19,7 @@ from aiotws.errors import RequestError
 from aiotws.model.contract import Contract
 from aiotws.requests import Pending
 from aiotws.ticker import OptionComputation, Ticker
+from aiotws.wire.fields import DECIMAL_CACHE, UNSET_DECIMAL_FORMS, cached_decimal
 from aiotws.wire.messages.market import (
     CancelMktData,
     MarketDataType,
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["MarketDataCalls", "generic_tick_list"]
 
 log = logging.getLogger("aiotws.market")
+_UNSET = UNSET_DECIMAL_FORMS
+_SIZES = DECIMAL_CACHE
 
 
 def generic_tick_list(ticks: str | Iterable[int]) -> str:
@@ -90,6 +93,7 @@ class MarketDataCalls:
 
     if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
         _registry: Registry
+        _raw: dict[str, Callable[[list[str]], bool]]
         batch_done: Event
         disconnected: Event
 
@@ -102,6 +106,9 @@ class MarketDataCalls:
         self._tickers = {}
         self._dirty_tickers = []
         self._batch_now = None
+        # hand-tuned: TICK_PRICE and TICK_SIZE are most of every feed (V=6 at 157..200)
+        self._raw["1"] = self._raw_tick_price
+        self._raw["2"] = self._raw_tick_size
         self.consume(TickPrice, self._on_tick_price)
         self.consume(TickSize, self._on_tick_size)
         self.consume(TickString, self._on_tick_string)
@@ -175,10 +182,13 @@ class MarketDataCalls:
             self._registry.discard(p)
 
     def _ticker(self, req_id: int) -> Ticker | None:
+        """The ticker of ``req_id``, its update of this network read begun."""
         t = self._tickers.get(req_id)
-        if t is None:
-            return None
-        if not t._dirty:
+        if t is not None and not t._dirty:
+            t._dirty = True
+            t._ticks = []
+            t._tick_list = None
+            t.time = t.now = self._batch_now or self._now()
             self._dirty_tickers.append(t)
         return t
 
@@ -188,25 +198,79 @@ class MarketDataCalls:
             now = self._batch_now = datetime.now(UTC)
         return now
 
+    def _raw_tick_price(self, f: list[str]) -> bool:
+        """TICK_PRICE straight from its fields: ``1, 6, reqId, tickType, price, size, mask``.
+
+        The same reading as the ``TickPrice`` layout (a test runs both on the same frames);
+        anything unexpected returns ``False`` or raises, and the layout path takes over.
+        """
+        if len(f) != 8:
+            return False
+        t = self._tickers.get(int(f[2]))
+        if t is None:
+            return False
+        price = f[4]
+        size = f[5]
+        mask = f[6]
+        tick_type = int(f[3])
+        value = float(price) if price else 0.0
+        dec = (
+            None
+            if size in UNSET_DECIMAL_FORMS
+            else (DECIMAL_CACHE.get(size) or cached_decimal(size))
+        )
+        attr = int(mask) if mask else 0
+        if not t._dirty:
+            t._dirty = True
+            t._ticks = []
+            t._tick_list = None
+            t.time = t.now = self._batch_now or self._now()
+            self._dirty_tickers.append(t)
+        t.on_price(tick_type, value, dec, attr, t.now)
+        return True
+
+    def _raw_tick_size(self, f: list[str]) -> bool:
+        """TICK_SIZE straight from its fields: ``2, 6, reqId, tickType, size``."""
+        if len(f) != 6:
+            return False
+        t = self._tickers.get(int(f[2]))
+        if t is None:
+            return False
+        size = f[4]
+        tick_type = int(f[3])
+        dec = (
+            None
+            if size in UNSET_DECIMAL_FORMS
+            else (DECIMAL_CACHE.get(size) or cached_decimal(size))
+        )
+        if not t._dirty:
+            t._dirty = True
+            t._ticks = []
+            t._tick_list = None
+            t.time = t.now = self._batch_now or self._now()
+            self._dirty_tickers.append(t)
+        t.on_size(tick_type, dec, t.now)
+        return True
+
     def _on_tick_price(self, m: TickPrice) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_price(m.tick_type, m.price, m.size, m.attr_mask, self._now())
+            t.on_price(m.tick_type, m.price, m.size, m.attr_mask, t.now)
 
     def _on_tick_size(self, m: TickSize) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_size(m.tick_type, m.size, self._now())
+            t.on_size(m.tick_type, m.size, t.now)
 
     def _on_tick_string(self, m: TickString) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_string(m.tick_type, m.value, self._now())
+            t.on_string(m.tick_type, m.value, t.now)
 
     def _on_tick_generic(self, m: TickGeneric) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_generic(m.tick_type, m.value, self._now())
+            t.on_generic(m.tick_type, m.value, t.now)
 
     def _on_tick_option(self, m: TickOptionComputation) -> None:
         t = self._ticker(m.req_id)
@@ -222,12 +286,13 @@ class MarketDataCalls:
                 m.theta,
                 m.und_price,
             )
-            t.on_option(m.tick_type, comp, self._now())
+            t.on_option(m.tick_type, comp, t.now)
+        else:  # not a ticker: an option calculation's answer (aiotws.calls.optioncalc)
+            self._registry.route(m)
 
     def _on_tick_efp(self, m: TickEfp) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t._touch(self._now())
             t.other[m.tick_type] = m
 
     def _on_tick_req_params(self, m: TickReqParams) -> None:

@@ -10,8 +10,10 @@ imports the client. ``aiotws sim`` runs it from the command line.
 from __future__ import annotations
 
 from aiotws.sim import contracts as _contracts  # registers the contract handlers
+from aiotws.sim import depth as _depth  # tick-by-tick, depth, option calculations
 from aiotws.sim import marketdata as _marketdata  # registers the market data handlers
 from aiotws.sim import system as _system  # registers the session-level handlers
+from aiotws.sim.depth import halt_depth, reset_depth, step_depth
 from aiotws.sim.market import Market
 from aiotws.sim.marketdata import step_market
 from aiotws.sim.server import Faults, SimConfig, SimSession, Simulator, handles
@@ -25,8 +27,11 @@ __all__ = [
     "SimSession",
     "Simulator",
     "Universe",
+    "halt_depth",
     "handles",
+    "reset_depth",
+    "step_depth",
     "step_market",
 ]
 
-del _contracts, _marketdata, _system
+del _contracts, _depth, _marketdata, _system

@@ -108,6 +108,10 @@ class SimConfig:
     connect_notices: tuple[tuple[int, str], ...] = CONNECT_NOTICES
     #: market data lines (simultaneous REQ_MKT_DATA subscriptions) before error 101
     market_data_lines: int = 100
+    #: simultaneous REQ_MKT_DEPTH subscriptions per session before error 309
+    market_depth_lines: int = 3
+    #: simultaneous REQ_TICK_BY_TICK_DATA subscriptions per session before error 10190
+    tick_by_tick_lines: int = 5
     #: seconds between market updates sent to subscribers (the market's clock)
     tick_interval: float = 0.25
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -142,7 +143,7 @@ class _Connection:
 class ClientConnection(_Connection):
     """The client end: sends the handshake, reads the reply, then messages both ways."""
 
-    __slots__ = ("_fast", "connect_options", "max_version", "min_version", "strict")
+    __slots__ = ("_fast", "connect_options", "max_version", "min_version", "raw", "strict")
 
     def __init__(
         self,
@@ -166,6 +167,10 @@ class ClientConnection(_Connection):
         self.strict = strict
         #: generated readers by message-id text, for the negotiated version
         self._fast: dict[str, tuple[FastReader, int] | None] = {}
+        #: hand-tuned consumers by message-id text: ``handler(fields) -> consumed``. A
+        #: consumed frame produces no event (it is applied as it is read); one that returns
+        #: ``False`` or raises takes the ordinary path, which reports any error precisely.
+        self.raw: dict[str, Callable[[list[str]], bool]] = {}
 
     def initiate(self) -> bytes:
         """The opening bytes: ``API\\0`` and the length-prefixed version range."""
@@ -186,6 +191,7 @@ class ClientConnection(_Connection):
         decode = codec.decode_in
         strict = self.strict
         fast = self._fast
+        raw = self.raw
         for payload in payloads:
             if self.state is not State.OPEN:
                 ev = self._handshake(payload)
@@ -199,6 +205,10 @@ class ClientConnection(_Connection):
             if not strict:
                 try:
                     fields = payload.decode().split("\0")
+                    if raw:
+                        handler = raw.get(fields[0])
+                        if handler is not None and handler(fields):
+                            continue
                     entry = fast.get(fields[0], _NO_ENTRY)
                     if entry is _NO_ENTRY:
                         entry = fast[fields[0]] = self._fast_entry(fields[0])

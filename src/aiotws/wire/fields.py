@@ -175,10 +175,19 @@ def format_decimal(value: Decimal) -> str:
     return text
 
 
-def finite_decimal(d: Decimal) -> Decimal:
-    """``d`` if finite; the generated fast decoders call it (NaN/Infinity are not sizes)."""
+#: parsed sizes by their text: sizes repeat (100, 200 …) and Decimal is immutable
+DECIMAL_CACHE: Final[dict[str, Decimal]] = {}
+_DECIMAL_CACHE_MAX: Final = 4096
+
+
+def cached_decimal(s: str) -> Decimal:
+    """``Decimal(s)``, finite, remembered for the next time (the fast decoders call it)."""
+    d = Decimal(s)
     if not d.is_finite():
-        raise FieldError(f"not a finite decimal: {d}")
+        raise FieldError(f"not a finite decimal: {s!r}")
+    if len(DECIMAL_CACHE) >= _DECIMAL_CACHE_MAX:
+        DECIMAL_CACHE.clear()
+    DECIMAL_CACHE[s] = d
     return d
 
 
@@ -285,7 +294,7 @@ class _Decimal(Scalar[Decimal | None]):
     """A decimal quantity; every unset form reads as ``None``, ``None`` writes empty."""
 
     __slots__ = ()
-    inline = "(None if {0} in _UNSET_DECIMAL else _finite(_Decimal({0})))"
+    inline = "(None if {0} in _UNSET_DECIMAL else (_DECIMALS.get({0}) or _decimal({0})))"
 
     def parse(self, s: str) -> Decimal | None:
         if s in UNSET_DECIMAL_FORMS:

@@ -234,7 +234,8 @@ class Layout:
                 "_cls": self.cls,
                 "_Decimal": Decimal,
                 "_UNSET_DECIMAL": F.UNSET_DECIMAL_FORMS,
-                "_finite": F.finite_decimal,
+                "_DECIMALS": F.DECIMAL_CACHE,
+                "_decimal": F.cached_decimal,
             }
             lines = []
             for i, (_, codec, _) in enumerate(plan):

@@ -1,0 +1,101 @@
+"""Tick-by-tick data: REQ_TICK_BY_TICK_DATA subscriptions as :class:`~aiotws.requests.Stream`\\ s.
+
+Each TICK_BY_TICK message is turned into its model record (:class:`TickByTickLast`,
+:class:`TickByTickAllLast`, :class:`TickByTickBidAsk`, :class:`TickByTickMidPoint`) before
+it reaches the stream, so a stream yields records with tz-aware times and never wire
+messages. Cancelling the stream (``stream.cancel()``, ``async with``, or cancelling the
+task iterating it) sends CANCEL_TICK_BY_TICK_DATA and ends it at once: TWS acknowledges
+nothing (PROTOCOL.md pitfall 1).
+
+With ``number_of_ticks`` > 0 TWS first sends that many historical ticks under the same id
+(HISTORICAL_TICKS / _BID_ASK / _LAST); those messages are not part of aiotws yet, so the
+stream carries the live ticks only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias, get_args
+
+from aiotws.model.contract import Contract
+from aiotws.model.ticks import (
+    TickByTickAllLast,
+    TickByTickBidAsk,
+    TickByTickLast,
+    TickByTickMidPoint,
+)
+from aiotws.requests import Stream, StreamPending
+from aiotws.wire.messages.depth import CancelTickByTickData, ReqTickByTickData, TickByTick
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from aiotws.requests import Pending, Registry
+    from aiotws.wire.layout import InMessage, OutMessage
+
+__all__ = ["TICK_BY_TICK_KINDS", "TickByTickCalls", "TickByTickKind", "TickByTickRecord"]
+
+TickByTickKind: TypeAlias = Literal["Last", "AllLast", "BidAsk", "MidPoint"]
+#: what a tick-by-tick stream yields
+TickByTickRecord: TypeAlias = (
+    TickByTickLast | TickByTickAllLast | TickByTickBidAsk | TickByTickMidPoint
+)
+TICK_BY_TICK_KINDS: Final[tuple[str, ...]] = get_args(TickByTickKind)
+
+
+class _TickByTickPending(StreamPending):
+    """Feeds a stream with the model record of each TICK_BY_TICK (tick type 0: nothing)."""
+
+    __slots__ = ()
+
+    def feed(self, msg: InMessage) -> bool:
+        assert isinstance(msg, TickByTick)
+        tick = msg.tick()
+        if tick is not None:
+            self.stream._push(tick)
+        return False
+
+
+class TickByTickCalls:
+    """REQ_TICK_BY_TICK_DATA and CANCEL_TICK_BY_TICK_DATA."""
+
+    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
+        _registry: Registry
+
+        def next_id(self) -> int: ...
+        def _start(self, msg: OutMessage, pending: Pending) -> None: ...
+        def _send_cancel(self, cancel: Callable[[], OutMessage] | None) -> None: ...
+
+    def tick_by_tick(
+        self,
+        contract: Contract,
+        kind: TickByTickKind,
+        number_of_ticks: int = 0,
+        ignore_size: bool = False,
+        *,
+        maxlen: int = 10_000,
+    ) -> Stream[TickByTickRecord]:
+        """Subscribe to ``contract``'s tick-by-tick ``kind``: a stream of its records.
+
+        ``kind`` is exactly ``"Last"``, ``"AllLast"``, ``"BidAsk"`` or ``"MidPoint"``;
+        ``ignore_size`` skips BidAsk ticks that only change a size. TWS allows few of these
+        at once (error 10190); cancel a stream you no longer read.
+        """
+        if kind not in TICK_BY_TICK_KINDS:
+            raise ValueError(
+                f"tick-by-tick kind must be one of {', '.join(TICK_BY_TICK_KINDS)}; not {kind!r}"
+            )
+        if not 0 <= number_of_ticks <= 1000:
+            raise ValueError("number_of_ticks must be 0..1000")
+        req_id = self.next_id()
+        msg = ReqTickByTickData(req_id, contract, kind, number_of_ticks, ignore_size)
+        stream: Stream[TickByTickRecord] = Stream(f"tick-by-tick {kind} {contract.symbol}", maxlen)
+        p = _TickByTickPending(req_id, (TickByTick,), (), stream)
+
+        def on_cancel() -> None:
+            if not p.done:
+                self._registry.discard(p)
+                self._send_cancel(lambda: CancelTickByTickData(req_id))
+
+        stream._on_cancel = on_cancel
+        self._start(msg, p)
+        return stream
