@@ -21,10 +21,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from eventkit import Event
 
+from aiotws.live import LatestUpdates
 from aiotws.model.contract import Contract
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class OrderBook:
         self.updated = Event("orderbook.updated")
         self._dirty = False
         self._ready: asyncio.Future[OrderBook] | None = None
-        self._waiters: list[_Updates] = []
+        self._waiters: list[LatestUpdates[Any]] = []
         #: False while live; True (or the error) once the subscription ended
         self._closed: bool | BaseException = False
 
@@ -214,61 +215,10 @@ class OrderBook:
         Never buffers more than one pending update; ends when the subscription ends (raising
         its error if it failed).
         """
-        return _Updates(self)
+        return LatestUpdates(self, self._waiters, self._closed)
 
     def __repr__(self) -> str:
         sym = self.contract.local_symbol or self.contract.symbol
         bid, ask = self.best_bid(), self.best_ask()
         top = f"{bid.price if bid else '-'} / {ask.price if ask else '-'}"
         return f"<OrderBook {sym} {top} rows={len(self.bids)}x{len(self.asks)}>"
-
-
-class _Updates:
-    """One consumer of :meth:`OrderBook.updates` (latest-state, at most one pending)."""
-
-    def __init__(self, book: OrderBook) -> None:
-        self.book = book
-        self.pending = False
-        self.error: BaseException | None = None
-        self.done = False
-        self.waiter: asyncio.Future[None] | None = None
-        book._waiters.append(self)
-        closed = book._closed
-        if closed is not False:
-            self.end(closed if isinstance(closed, BaseException) else None)
-
-    def wake(self) -> None:
-        self.pending = True
-        w = self.waiter
-        if w is not None and not w.done():
-            w.set_result(None)
-
-    def end(self, error: BaseException | None = None) -> None:
-        self.done = True
-        self.error = error
-        self.wake()
-
-    def __aiter__(self) -> _Updates:
-        return self
-
-    async def __anext__(self) -> OrderBook:
-        while not self.pending:
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-        self.pending = False
-        if self.done:
-            self._detach()
-            if self.error is not None:
-                raise self.error
-            raise StopAsyncIteration
-        return self.book
-
-    def _detach(self) -> None:
-        if self in self.book._waiters:
-            self.book._waiters.remove(self)
-
-    async def aclose(self) -> None:
-        self._detach()

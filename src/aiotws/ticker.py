@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from eventkit import Event
 
+from aiotws.live import LatestUpdates
 from aiotws.model.contract import Contract
 
 if TYPE_CHECKING:
@@ -377,7 +378,7 @@ class Ticker:
         self._dirty = False
         self._ready: asyncio.Future[Ticker] | None = None
         self._snapshot_done: asyncio.Future[Ticker] | None = None
-        self._waiters: list[_Updates] = []
+        self._waiters: list[LatestUpdates[Any]] = []
         #: False while live; True (or the error) once the subscription ended
         self._closed: bool | BaseException = False
 
@@ -549,7 +550,7 @@ class Ticker:
         Never buffers more than one pending update: a consumer slower than the feed sees the
         newest state and skips the ones in between.
         """
-        return _Updates(self)
+        return LatestUpdates(self, self._waiters, self._closed)
 
     def __repr__(self) -> str:
         shown = []
@@ -565,54 +566,3 @@ _QUOTE_PRICES: Final = frozenset({1, 2, 66, 67})
 _PRICE_SIZE: Final = {
     1: "bid_size", 2: "ask_size", 4: "last_size", 66: "bid_size", 67: "ask_size", 68: "last_size"
 }  # fmt: skip
-
-
-class _Updates:
-    """One consumer of :meth:`Ticker.updates` (latest-state, at most one pending)."""
-
-    def __init__(self, ticker: Ticker) -> None:
-        self.ticker = ticker
-        self.pending = False
-        self.error: BaseException | None = None
-        self.done = False
-        self.waiter: asyncio.Future[None] | None = None
-        ticker._waiters.append(self)
-        closed = ticker._closed
-        if closed is not False:
-            self.end(closed if isinstance(closed, BaseException) else None)
-
-    def wake(self) -> None:
-        self.pending = True
-        w = self.waiter
-        if w is not None and not w.done():
-            w.set_result(None)
-
-    def end(self, error: BaseException | None = None) -> None:
-        self.done = True
-        self.error = error
-        self.wake()
-
-    def __aiter__(self) -> _Updates:
-        return self
-
-    async def __anext__(self) -> Ticker:
-        while not self.pending:
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-        self.pending = False
-        if self.done:
-            self._detach()
-            if self.error is not None:
-                raise self.error
-            raise StopAsyncIteration
-        return self.ticker
-
-    def _detach(self) -> None:
-        if self in self.ticker._waiters:
-            self.ticker._waiters.remove(self)
-
-    async def aclose(self) -> None:
-        self._detach()
