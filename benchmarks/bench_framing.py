@@ -318,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=DEFAULT_FRAMES)
     p.add_argument("--repeats", type=int, default=5, help="best of N runs")
     p.add_argument("--chunk", type=int, action="append", help="read size in bytes (repeatable)")
-    args = p.parse_args(argv)
+    args, _ = p.parse_known_args(argv)
     chunk_sizes = tuple(args.chunk or DEFAULT_CHUNKS)
 
     streams = {

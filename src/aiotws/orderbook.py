@@ -169,7 +169,8 @@ class OrderBook:
             r.set_result(self)
         for w in self._waiters:
             w.wake()
-        self.updated.emit(self)
+        if len(self.updated):  # no listeners: skip the emit (thousands of tickers per read)
+            self.updated.emit(self)
 
     def _fail(self, exc: BaseException) -> None:
         self._close(exc)

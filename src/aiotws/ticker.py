@@ -504,7 +504,8 @@ class Ticker:
             r.set_result(self)
         for w in self._waiters:
             w.wake()
-        self.updated.emit(self)
+        if len(self.updated):  # no listeners: skip the emit (thousands of tickers per read)
+            self.updated.emit(self)
 
     def _end_snapshot(self) -> None:
         s = self._snapshot_done
