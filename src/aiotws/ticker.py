@@ -442,8 +442,9 @@ class Ticker:
             setattr(self, name, value)
             size_name = _PRICE_SIZE.get(tick_type)
             if size_name is not None and size is not None:
-                # TICK_PRICE carries the size too (TWS also sends TICK_SIZE): idempotent
-                setattr(self, size_name, size)
+                # TICK_PRICE carries the size too (TWS also sends TICK_SIZE): idempotent;
+                # "no quote" (-1) carries size 0, which is no size at all
+                setattr(self, size_name, None if math.isnan(value) else size)
         self._ticks.append((tick_type, value, size))
 
     def on_size(self, tick_type: int, size: Decimal | None, now: datetime) -> None:
@@ -513,16 +514,24 @@ class Ticker:
             s.set_result(self)
 
     def _fail(self, exc: BaseException) -> None:
+        s = self._snapshot_done
+        if s is not None and not s.done():
+            s.set_exception(exc)
         self._close(exc)
-        for fut in (self._ready, self._snapshot_done):
-            if fut is not None and not fut.done():
-                fut.set_exception(exc)
 
     def _close(self, error: BaseException | None = None) -> None:
         """The subscription ended: update iterators finish (raising ``error`` if given)."""
         self._closed = error if error is not None else True
         for w in list(self._waiters):
             w.end(error)
+        r = self._ready
+        if r is not None and not r.done():
+            r.set_exception(
+                error or asyncio.InvalidStateError("the market data subscription has ended")
+            )
+        for fut in (self._ready, self._snapshot_done):
+            if fut is not None and fut.done() and not fut.cancelled():
+                fut.exception()  # retrieved: whoever awaits it gets it raised
 
     def _is_ready(self) -> bool:
         if self.contract.sec_type in ("OPT", "FOP"):

@@ -272,6 +272,8 @@ class Forex(Contract):
         currency: str = "",
         **kw: Any,
     ) -> None:
+        if len(pair) == 3 and not symbol:  # Forex("EUR", currency="USD")
+            symbol, pair = pair, ""
         if pair:
             if len(pair) != 6 and "." not in pair:
                 raise ValueError(f"expected a pair like 'EURUSD' or 'EUR.USD', got {pair!r}")
