@@ -159,24 +159,29 @@ class IB:
         """Fill in ``con_id`` and every other field of each contract, in place.
 
         Returns the same objects (a ``Stock`` stays a ``Stock``), in order. The lookups run
-        concurrently. Raises ``RequestError`` (TWS's 200) for a contract nothing matches and
-        :class:`~aiotws.errors.AmbiguousContract`, listing the candidates, for one that
-        matches several.
+        concurrently, and no contract changes unless all resolve. A field TWS leaves empty
+        keeps your value (a bond's ``sec_id``). Raises ``RequestError`` (TWS's 200) for a
+        contract nothing matches and :class:`~aiotws.errors.AmbiguousContract`, listing the
+        candidates, for one that matches several.
         """
         results = await asyncio.gather(
             *(self.client.contract_details(c, timeout=timeout) for c in contracts)
         )
+        matches: list[Contract] = []
         for contract, details in zip(contracts, results, strict=True):
             found = {d.contract.con_id: d.contract for d in details}
             if len(found) > 1:
                 raise AmbiguousContract(contract, list(found.values()))
             if not found:
                 raise RequestError(200, f"No security definition has been found for {contract!r}")
-            [match] = found.values()
+            matches.extend(found.values())
+        # all or nothing: contracts change only once every one of them resolved
+        for contract, match in zip(contracts, matches, strict=True):
             for f in dataclasses.fields(Contract):
                 value = getattr(match, f.name)
-                if f.name in _KEEP_IF_SET and getattr(contract, f.name):
-                    continue
+                mine = getattr(contract, f.name)
+                if mine and (f.name in _KEEP_IF_SET or value in ("", None, 0, [])):
+                    continue  # TWS's answer is less specific (SMART) or silent (sec_id)
                 setattr(contract, f.name, value)
         return list(contracts)
 
@@ -202,9 +207,10 @@ class IB:
         """
         if not underlying.con_id:
             await self.qualify(underlying, timeout=timeout)
+        sec_type = "FUT" if underlying.sec_type == "CONTFUT" else underlying.sec_type
         return await self.client.sec_def_opt_params(
             underlying.symbol,
-            underlying.sec_type,
+            sec_type,
             underlying.con_id,
             fut_fop_exchange,
             timeout=timeout,
@@ -280,14 +286,17 @@ class IB:
         kind: TickByTickKind,
         number_of_ticks: int = 0,
         ignore_size: bool = False,
+        *,
+        maxlen: int = 10_000,
     ) -> Stream[TickByTickRecord]:
         """Every trade (``"Last"``, ``"AllLast"``), quote (``"BidAsk"``) or midpoint
         (``"MidPoint"``) of ``contract`` as it happens: a stream of tick records.
 
         ``async for tick in stream`` or ``stream.updated += handler``; ``stream.cancel()``
-        (or ``async with stream:``) ends the subscription.
+        (or ``async with stream:``) ends the subscription. ``maxlen`` bounds the iterator's
+        buffer (the oldest ticks go first, counted in ``stream.dropped``).
         """
-        return self.client.tick_by_tick(contract, kind, number_of_ticks, ignore_size)
+        return self.client.tick_by_tick(contract, kind, number_of_ticks, ignore_size, maxlen=maxlen)
 
     def market_depth(self, contract: Contract, rows: int = 5, smart: bool = False) -> OrderBook:
         """Live market depth (level 2) of ``contract``: an :class:`OrderBook` kept current.

@@ -154,3 +154,24 @@ async def test_smart_components(ib: IB, sim: Simulator) -> None:
     async with asyncio.timeout(GUARD):
         components = await ib.smart_components(code)
     assert components and all(c.exchange and c.exchange_letter for c in components)
+
+
+async def test_qualify_is_all_or_nothing(ib: IB) -> None:
+    aapl, ibm = Stock("AAPL"), Stock("IBM", currency="")
+    with pytest.raises(AmbiguousContract):
+        async with asyncio.timeout(GUARD):
+            await ib.qualify(aapl, ibm)
+    assert aapl.con_id == 0 and ibm.con_id == 0
+
+
+async def test_qualify_keeps_fields_tws_leaves_empty(ib: IB) -> None:
+    bond = Bond(sec_id_type="CUSIP", sec_id="91282CLW9", exchange="SMART", currency="USD")
+    async with asyncio.timeout(GUARD):
+        await ib.qualify(bond)
+    assert bond.con_id and (bond.sec_id_type, bond.sec_id) == ("CUSIP", "91282CLW9")
+
+
+async def test_option_chain_of_a_continuous_future(ib: IB) -> None:
+    async with asyncio.timeout(GUARD):
+        chains = await ib.option_chain(ContFuture("ES", "CME"), "CME")
+    assert chains and all(c.expirations and c.strikes for c in chains)
