@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiotws.errors import RequestError
 from aiotws.model.contract import Contract
 from aiotws.requests import Pending
-from aiotws.ticker import OptionComputation, Ticker
+from aiotws.ticker import SIZE_TICKS, OptionComputation, Ticker
 from aiotws.wire.fields import DECIMAL_CACHE, UNSET_DECIMAL_FORMS, cached_decimal
 from aiotws.wire.messages.market import (
     CancelMktData,
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["MarketDataCalls", "generic_tick_list"]
 
 log = logging.getLogger("aiotws.market")
+#: live bid/ask/last: their price and size attributes (the raw path sets them inline)
+_LIVE_QUOTE = {1: ("bid", "bid_size"), 2: ("ask", "ask_size"), 4: ("last", "last_size")}
 _UNSET = UNSET_DECIMAL_FORMS
 _SIZES = DECIMAL_CACHE
 
@@ -226,7 +229,17 @@ class MarketDataCalls:
             t._tick_list = None
             t.time = t.now = self._batch_now or self._now()
             self._dirty_tickers.append(t)
-        t.on_price(tick_type, value, dec, attr, t.now)
+        quote = _LIVE_QUOTE.get(tick_type)
+        if quote is None:
+            t.on_price(tick_type, value, dec, attr, t.now)
+            return True
+        # bid/ask/last inline: what Ticker.on_price does for them, one call less per tick
+        if value == -1 and tick_type != 4:
+            value = math.nan
+        setattr(t, quote[0], value)
+        if dec is not None:
+            setattr(t, quote[1], None if math.isnan(value) else dec)
+        t._ticks.append((tick_type, value, dec))
         return True
 
     def _raw_tick_size(self, f: list[str]) -> bool:
@@ -249,7 +262,12 @@ class MarketDataCalls:
             t._tick_list = None
             t.time = t.now = self._batch_now or self._now()
             self._dirty_tickers.append(t)
-        t.on_size(tick_type, dec, t.now)
+        name = SIZE_TICKS.get(tick_type)
+        if name is None:
+            t.on_size(tick_type, dec, t.now)
+            return True
+        setattr(t, name, dec)  # Ticker.on_size, inline
+        t._ticks.append((tick_type, math.nan, dec))
         return True
 
     def _on_tick_price(self, m: TickPrice) -> None:
