@@ -202,3 +202,23 @@ async def test_the_tick_path_survives_garbage_between_ticks(fib: IB, fast_sim: S
             await fib.decode_errors
         await ticker.updated
     assert ticker.bid > 0
+
+
+async def test_a_halt_reaches_the_ticker() -> None:
+    from aiotws.sim import halt
+
+    async with (
+        Simulator(port=0, tick_interval=0) as sim,
+        IB.connect_to(sim.host, sim.port, timeout=GUARD) as ib,
+    ):
+        ticker = ib.market_data(Stock("AAPL", con_id=265598))
+        await ticker.ready(GUARD)
+        assert ticker.halted == 0.0
+        assert halt(sim, 265598) == 1
+        async with asyncio.timeout(GUARD):
+            while ticker.halted != 1.0:
+                await ticker.updated
+        assert halt(sim, 265598, halted=False) == 1
+        async with asyncio.timeout(GUARD):
+            while ticker.halted != 0.0:
+                await ticker.updated

@@ -15,7 +15,7 @@ from aiotws.sim import marketdata as _marketdata  # registers the market data ha
 from aiotws.sim import system as _system  # registers the session-level handlers
 from aiotws.sim.depth import halt_depth, reset_depth, step_depth
 from aiotws.sim.market import Market
-from aiotws.sim.marketdata import step_market
+from aiotws.sim.marketdata import halt, step_market
 from aiotws.sim.server import Faults, SimConfig, SimSession, Simulator, handles
 from aiotws.sim.universe import Instrument, Universe
 
@@ -27,6 +27,7 @@ __all__ = [
     "SimSession",
     "Simulator",
     "Universe",
+    "halt",
     "halt_depth",
     "handles",
     "reset_depth",

@@ -39,7 +39,7 @@ from aiotws.wire.messages.market import (
     TickString,
 )
 
-__all__ = ["MarketSubscription", "step_market", "to_message"]
+__all__ = ["MarketSubscription", "halt", "step_market", "to_message"]
 
 _SUBS: Final = "mkt_data"
 _TYPE: Final = "mkt_data_type"
@@ -173,3 +173,18 @@ def step_market(sim: Simulator, now: datetime | None = None) -> int:
             _send(session, sub, events)
             sent += len(events)
     return sent
+
+
+def halt(sim: Simulator, con_id: int, halted: bool = True) -> int:
+    """Halt (or resume) an instrument and tell its subscribers (the HALTED tick, 49).
+
+    Returns how many subscriptions were told. Prices freeze while halted.
+    """
+    events = sim.market.halt(con_id, halted, datetime.now(UTC))
+    told = 0
+    for session in list(sim.sessions):
+        for sub in list(session.state.get(_SUBS, {}).values()):
+            if sub.con_id == con_id:
+                _send(session, sub, events)
+                told += 1
+    return told
