@@ -566,16 +566,21 @@ class Client(ContractCalls, MarketDataCalls, TickByTickCalls, DepthCalls, Option
         and ends the stream at once: it never waits for an End frame TWS does not send.
         """
         stream: Stream[InMessage] = Stream(type(msg).__name__, maxlen)
-        p = StreamPending(key, items, end, stream)
+        self._start_stream(msg, StreamPending(key, items, end, stream), cancel)
+        return stream
+
+    def _start_stream(
+        self, msg: OutMessage, p: StreamPending, cancel: Callable[[], OutMessage] | None
+    ) -> None:
+        """Register ``p``, wire its stream's cancel to ``cancel``, and send ``msg``."""
 
         def on_cancel() -> None:
             if not p.done:
                 self._registry.discard(p)
                 self._send_cancel(cancel)
 
-        stream._on_cancel = on_cancel
+        p.stream._on_cancel = on_cancel
         self._start(msg, p)
-        return stream
 
     # -- requests (session level) ----------------------------------------------------------
 

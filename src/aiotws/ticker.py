@@ -254,7 +254,6 @@ class Ticker:
         "errors",
         "market_data_type",
         "min_tick",
-        "now",
         "other",
         "req_id",
         "snapshot",
@@ -363,8 +362,6 @@ class Ticker:
             setattr(self, name, None)
         self.vwap = NAN
         self.time: datetime | None = None
-        #: the time of the update being applied (set with ``time``; never ``None``)
-        self.now: datetime = _EPOCH
         self.market_data_type = 1
         self.min_tick = NAN
         self.bbo_exchange = ""
@@ -387,7 +384,7 @@ class Ticker:
         """The ticks of the latest update (built on first access, from compact records)."""
         cached = self._tick_list
         if cached is None:
-            now = self.now
+            now = self.time or _EPOCH
             cached = self._tick_list = [TickData(now, t, p, z) for t, p, z in self._ticks]
         return cached
 
@@ -429,11 +426,9 @@ class Ticker:
             self._dirty = True
             self._ticks = []
             self._tick_list = None
-        self.time = self.now = now
+        self.time = now
 
-    def on_price(
-        self, tick_type: int, price: float, size: Decimal | None, attr_mask: int, now: datetime
-    ) -> None:
+    def on_price(self, tick_type: int, price: float, size: Decimal | None, attr_mask: int) -> None:
         name = PRICE_TICKS.get(tick_type)
         value = NAN if price == -1 and tick_type in _QUOTE_PRICES else price
         if name is None:
@@ -447,7 +442,7 @@ class Ticker:
                 setattr(self, size_name, None if math.isnan(value) else size)
         self._ticks.append((tick_type, value, size))
 
-    def on_size(self, tick_type: int, size: Decimal | None, now: datetime) -> None:
+    def on_size(self, tick_type: int, size: Decimal | None) -> None:
         name = SIZE_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = size
@@ -455,7 +450,7 @@ class Ticker:
             setattr(self, name, size)
         self._ticks.append((tick_type, NAN, size))
 
-    def on_generic(self, tick_type: int, value: float, now: datetime) -> None:
+    def on_generic(self, tick_type: int, value: float) -> None:
         name = GENERIC_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = value
@@ -463,7 +458,7 @@ class Ticker:
             setattr(self, name, value)
         self._ticks.append((tick_type, value, None))
 
-    def on_string(self, tick_type: int, value: str, now: datetime) -> None:
+    def on_string(self, tick_type: int, value: str) -> None:
         name = STRING_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = value
@@ -483,7 +478,7 @@ class Ticker:
             setattr(self, name, value)
         self._ticks.append((tick_type, NAN, None))
 
-    def on_option(self, tick_type: int, computation: OptionComputation, now: datetime) -> None:
+    def on_option(self, tick_type: int, computation: OptionComputation) -> None:
         name = OPTION_TICKS.get(tick_type)
         if name is None:
             self.other[tick_type] = computation

@@ -184,15 +184,16 @@ class MarketDataCalls:
         if p is not None:
             self._registry.discard(p)
 
+    def _begin(self, t: Ticker) -> None:
+        """Start ``t``'s update for this network read (once per ticker and read)."""
+        t._touch(self._batch_now or self._now())
+        self._dirty_tickers.append(t)
+
     def _ticker(self, req_id: int) -> Ticker | None:
         """The ticker of ``req_id``, its update of this network read begun."""
         t = self._tickers.get(req_id)
         if t is not None and not t._dirty:
-            t._dirty = True
-            t._ticks = []
-            t._tick_list = None
-            t.time = t.now = self._batch_now or self._now()
-            self._dirty_tickers.append(t)
+            self._begin(t)
         return t
 
     def _now(self) -> datetime:
@@ -224,14 +225,10 @@ class MarketDataCalls:
         )
         attr = int(mask) if mask else 0
         if not t._dirty:
-            t._dirty = True
-            t._ticks = []
-            t._tick_list = None
-            t.time = t.now = self._batch_now or self._now()
-            self._dirty_tickers.append(t)
+            self._begin(t)
         quote = _LIVE_QUOTE.get(tick_type)
         if quote is None:
-            t.on_price(tick_type, value, dec, attr, t.now)
+            t.on_price(tick_type, value, dec, attr)
             return True
         # bid/ask/last inline: what Ticker.on_price does for them, one call less per tick
         if value == -1 and tick_type != 4:
@@ -257,14 +254,10 @@ class MarketDataCalls:
             else (DECIMAL_CACHE.get(size) or cached_decimal(size))
         )
         if not t._dirty:
-            t._dirty = True
-            t._ticks = []
-            t._tick_list = None
-            t.time = t.now = self._batch_now or self._now()
-            self._dirty_tickers.append(t)
+            self._begin(t)
         name = SIZE_TICKS.get(tick_type)
         if name is None:
-            t.on_size(tick_type, dec, t.now)
+            t.on_size(tick_type, dec)
             return True
         setattr(t, name, dec)  # Ticker.on_size, inline
         t._ticks.append((tick_type, math.nan, dec))
@@ -273,22 +266,22 @@ class MarketDataCalls:
     def _on_tick_price(self, m: TickPrice) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_price(m.tick_type, m.price, m.size, m.attr_mask, t.now)
+            t.on_price(m.tick_type, m.price, m.size, m.attr_mask)
 
     def _on_tick_size(self, m: TickSize) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_size(m.tick_type, m.size, t.now)
+            t.on_size(m.tick_type, m.size)
 
     def _on_tick_string(self, m: TickString) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_string(m.tick_type, m.value, t.now)
+            t.on_string(m.tick_type, m.value)
 
     def _on_tick_generic(self, m: TickGeneric) -> None:
         t = self._ticker(m.req_id)
         if t is not None:
-            t.on_generic(m.tick_type, m.value, t.now)
+            t.on_generic(m.tick_type, m.value)
 
     def _on_tick_option(self, m: TickOptionComputation) -> None:
         t = self._ticker(m.req_id)
@@ -304,7 +297,7 @@ class MarketDataCalls:
                 m.theta,
                 m.und_price,
             )
-            t.on_option(m.tick_type, comp, t.now)
+            t.on_option(m.tick_type, comp)
         else:  # not a ticker: an option calculation's answer (aiotws.calls.optioncalc)
             self._registry.route(m)
 

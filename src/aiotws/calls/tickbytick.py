@@ -29,7 +29,7 @@ from aiotws.wire.messages.depth import CancelTickByTickData, ReqTickByTickData, 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from aiotws.requests import Pending, Registry
+    from aiotws.requests import Registry
     from aiotws.wire.layout import InMessage, OutMessage
 
 __all__ = ["TICK_BY_TICK_KINDS", "TickByTickCalls", "TickByTickKind", "TickByTickRecord"]
@@ -62,8 +62,9 @@ class TickByTickCalls:
         _registry: Registry
 
         def next_id(self) -> int: ...
-        def _start(self, msg: OutMessage, pending: Pending) -> None: ...
-        def _send_cancel(self, cancel: Callable[[], OutMessage] | None) -> None: ...
+        def _start_stream(
+            self, msg: OutMessage, p: StreamPending, cancel: Callable[[], OutMessage] | None
+        ) -> None: ...
 
     def tick_by_tick(
         self,
@@ -90,12 +91,5 @@ class TickByTickCalls:
         msg = ReqTickByTickData(req_id, contract, kind, number_of_ticks, ignore_size)
         stream: Stream[TickByTickRecord] = Stream(f"tick-by-tick {kind} {contract.symbol}", maxlen)
         p = _TickByTickPending(req_id, (TickByTick,), (), stream)
-
-        def on_cancel() -> None:
-            if not p.done:
-                self._registry.discard(p)
-                self._send_cancel(lambda: CancelTickByTickData(req_id))
-
-        stream._on_cancel = on_cancel
-        self._start(msg, p)
+        self._start_stream(msg, p, lambda: CancelTickByTickData(req_id))
         return stream
