@@ -90,3 +90,26 @@ async def test_a_frame_the_raw_path_cannot_read_falls_back() -> None:
     assert type(events[0]).__name__ == "UndecodableFrame"
     client.on_messages(list(events))  # type: ignore[arg-type]
     assert ticker.bid == 101.5 and ticker.bid_size == Decimal(3)
+
+
+async def test_a_dropped_ticker_gets_no_more_raw_ticks() -> None:
+    """The raw path looks tickers up by the id's text; dropping one forgets it there too."""
+    client = Client()
+    old = Ticker(Stock("AAPL"), REQ)
+    client._tickers[REQ] = old
+    conn = ClientConnection()
+    conn.state = State.OPEN
+    conn.server_version = 200
+    conn.raw = client._raw
+    client.on_messages(list(conn.receive_data(encode(TickPrice(REQ, 1, 10.0, Decimal(1), 0), 200))))  # type: ignore[arg-type]
+    assert old.bid == 10.0
+    client._drop_ticker(old)
+    new = Ticker(Stock("AAPL"), REQ)
+    client._tickers[REQ] = new
+    client.on_messages(list(conn.receive_data(encode(TickPrice(REQ, 1, 11.0, Decimal(1), 0), 200))))  # type: ignore[arg-type]
+    assert old.bid == 10.0
+    assert new.bid == 11.0
+    client._drop_ticker(new)
+    events = conn.receive_data(encode(TickSize(REQ, 0, Decimal(5)), 200))
+    client.on_messages(list(events))  # type: ignore[arg-type]
+    assert new.bid_size == Decimal(1)  # an unknown id is left to the layout path, which drops it

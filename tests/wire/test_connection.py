@@ -496,3 +496,48 @@ def test_client_server_loop(version: int, byte_by_byte: bool) -> None:
 
     assert deliver(server, client.send(ReqIds())) == [ReqIds()]
     assert deliver(client, server.send(NextValidId(2))) == [NextValidId(2)]
+
+
+# -- client: the open receive loop (frames walked in place) ------------------------------------
+
+
+def test_open_client_reads_utf8_and_ascii_frames_at_every_split() -> None:
+    msgs = [
+        NextValidId(5),
+        ErrMsg(-1, 2104, "Zürich farm OK ✓"),
+        ErrMsg(3, 200, "ascii"),
+        NextValidId(9),
+    ]
+    data = b"".join(encode(m, 176) for m in msgs)
+    for cut in range(len(data) + 1):
+        c = open_client(176)
+        events = c.receive_data(data[:cut]) + c.receive_data(data[cut:])
+        assert events == msgs, cut
+        assert c.framer.buffered == 0
+    c = open_client(176)
+    assert one_byte_at_a_time(c, data) == msgs
+
+
+def test_open_client_non_utf8_frame_falls_back_to_latin1_and_the_stream_goes_on() -> None:
+    c = open_client(176)
+    data = (
+        frame(b"4\x002\x00-1\x002104\x00caf\xe9\x00\x00")  # TWS on a Western Windows code page
+        + frame(b"9\x001\x00\xff\x00")
+        + encode(NextValidId(4), 176)
+    )
+    latin, bad, good = c.receive_data(data)
+    assert latin == ErrMsg(-1, 2104, "café")
+    assert isinstance(bad, UndecodableFrame)
+    assert bad.error.payload == b"9\x001\x00\xff\x00"
+    assert good == NextValidId(4)
+    assert c.state is State.OPEN
+
+
+def test_open_client_oversized_frame_after_a_partial_read() -> None:
+    c = open_client(176, max_frame=1000)
+    first = encode(NextValidId(5), 176)
+    assert c.receive_data(first[:3]) == []
+    events = c.receive_data(first[3:] + struct.pack(">I", 1001) + b"x" * 10)
+    assert [type(e) for e in events] == [NextValidId, ConnectionFailed]
+    assert c.state is State.CLOSED
+    assert c.framer.buffered == 0

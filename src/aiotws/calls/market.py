@@ -14,13 +14,20 @@ import logging
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from math import isnan
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from aiotws.errors import RequestError
 from aiotws.model.contract import Contract
 from aiotws.requests import Pending
-from aiotws.ticker import SIZE_TICKS, OptionComputation, Ticker
-from aiotws.wire.fields import DECIMAL_CACHE, UNSET_DECIMAL_FORMS, cached_decimal
+from aiotws.ticker import OptionComputation, Ticker
+from aiotws.wire.fields import (
+    DECIMAL_CACHE,
+    FLOAT_CACHE,
+    UNSET_DECIMAL_FORMS,
+    cached_decimal,
+    cached_float,
+)
 from aiotws.wire.messages.market import (
     CancelMktData,
     MarketDataType,
@@ -51,9 +58,10 @@ __all__ = ["MarketDataCalls", "generic_tick_list"]
 
 log = logging.getLogger("aiotws.market")
 #: live bid/ask/last: their price and size attributes (the raw path sets them inline)
-_LIVE_QUOTE = {1: ("bid", "bid_size"), 2: ("ask", "ask_size"), 4: ("last", "last_size")}
+NAN: Final = math.nan
 _UNSET = UNSET_DECIMAL_FORMS
 _SIZES = DECIMAL_CACHE
+_PRICES = FLOAT_CACHE
 
 
 def generic_tick_list(ticks: str | Iterable[int]) -> str:
@@ -91,6 +99,7 @@ class MarketDataCalls:
     """REQ_MKT_DATA, CANCEL_MKT_DATA, REQ_MARKET_DATA_TYPE and the tick messages."""
 
     _tickers: dict[int, Ticker]
+    _tickers_by_text: dict[str, Ticker]
     _dirty_tickers: list[Ticker]
     _batch_now: datetime | None
 
@@ -107,6 +116,7 @@ class MarketDataCalls:
 
     def _init_market_data(self) -> None:
         self._tickers = {}
+        self._tickers_by_text = {}  # the raw path's view of _tickers; cleared on any drop
         self._dirty_tickers = []
         self._batch_now = None
         # hand-tuned: TICK_PRICE and TICK_SIZE are most of every feed (V=6 at 157..200)
@@ -180,6 +190,7 @@ class MarketDataCalls:
     def _drop_ticker(self, ticker: Ticker) -> None:
         if self._tickers.get(ticker.req_id) is ticker:
             del self._tickers[ticker.req_id]
+            self._tickers_by_text.clear()
         p = self._registry.get(ticker.req_id)
         if p is not None:
             self._registry.discard(p)
@@ -202,65 +213,82 @@ class MarketDataCalls:
             now = self._batch_now = datetime.now(UTC)
         return now
 
+    def _ticker_by_text(self, req_id: str) -> Ticker | None:
+        """The ticker of a request id as TWS wrote it (the raw path's cache, filled here)."""
+        t = self._tickers.get(int(req_id))
+        if t is not None:
+            self._tickers_by_text[req_id] = t
+        return t
+
     def _raw_tick_price(self, f: list[str]) -> bool:
         """TICK_PRICE straight from its fields: ``1, 6, reqId, tickType, price, size, mask``.
 
         The same reading as the ``TickPrice`` layout (a test runs both on the same frames);
         anything unexpected returns ``False`` or raises, and the layout path takes over.
+        Bid, ask and last are applied here, as ``Ticker.on_price`` would: they are most of
+        every feed, and each call and ``int()`` saved is a tenth of the per-tick cost.
         """
         if len(f) != 8:
             return False
-        t = self._tickers.get(int(f[2]))
+        t = self._tickers_by_text.get(f[2]) or self._ticker_by_text(f[2])
         if t is None:
             return False
         price = f[4]
+        value = _PRICES.get(price)
+        if value is None:
+            value = cached_float(price)
         size = f[5]
-        mask = f[6]
-        tick_type = int(f[3])
-        value = float(price) if price else 0.0
-        dec = (
-            None
-            if size in UNSET_DECIMAL_FORMS
-            else (DECIMAL_CACHE.get(size) or cached_decimal(size))
-        )
-        attr = int(mask) if mask else 0
+        dec = None if size in _UNSET else (_SIZES.get(size) or cached_decimal(size))
         if not t._dirty:
             self._begin(t)
-        quote = _LIVE_QUOTE.get(tick_type)
-        if quote is None:
-            t.on_price(tick_type, value, dec, attr)
-            return True
-        # bid/ask/last inline: what Ticker.on_price does for them, one call less per tick
-        if value == -1 and tick_type != 4:
-            value = math.nan
-        setattr(t, quote[0], value)
-        if dec is not None:
-            setattr(t, quote[1], None if math.isnan(value) else dec)
-        t._ticks.append((tick_type, value, dec))
+        tick_type = f[3]
+        if tick_type == "1":
+            if value == -1:
+                value = NAN  # no bid: its size (0) is no size either
+            t.bid = value
+            if dec is not None:
+                t.bid_size = None if isnan(value) else dec
+            t._ticks.append((1, value, dec))
+        elif tick_type == "2":
+            if value == -1:
+                value = NAN
+            t.ask = value
+            if dec is not None:
+                t.ask_size = None if isnan(value) else dec
+            t._ticks.append((2, value, dec))
+        elif tick_type == "4":
+            t.last = value
+            if dec is not None:
+                t.last_size = None if isnan(value) else dec
+            t._ticks.append((4, value, dec))
+        else:
+            mask = f[6]
+            t.on_price(int(tick_type), value, dec, int(mask) if mask else 0)
         return True
 
     def _raw_tick_size(self, f: list[str]) -> bool:
         """TICK_SIZE straight from its fields: ``2, 6, reqId, tickType, size``."""
         if len(f) != 6:
             return False
-        t = self._tickers.get(int(f[2]))
+        t = self._tickers_by_text.get(f[2]) or self._ticker_by_text(f[2])
         if t is None:
             return False
         size = f[4]
-        tick_type = int(f[3])
-        dec = (
-            None
-            if size in UNSET_DECIMAL_FORMS
-            else (DECIMAL_CACHE.get(size) or cached_decimal(size))
-        )
+        dec = None if size in _UNSET else (_SIZES.get(size) or cached_decimal(size))
         if not t._dirty:
             self._begin(t)
-        name = SIZE_TICKS.get(tick_type)
-        if name is None:
-            t.on_size(tick_type, dec)
-            return True
-        setattr(t, name, dec)  # Ticker.on_size, inline
-        t._ticks.append((tick_type, math.nan, dec))
+        tick_type = f[3]
+        if tick_type == "0":
+            t.bid_size = dec
+            t._ticks.append((0, NAN, dec))
+        elif tick_type == "3":
+            t.ask_size = dec
+            t._ticks.append((3, NAN, dec))
+        elif tick_type == "5":
+            t.last_size = dec
+            t._ticks.append((5, NAN, dec))
+        else:
+            t.on_size(int(tick_type), dec)
         return True
 
     def _on_tick_price(self, m: TickPrice) -> None:

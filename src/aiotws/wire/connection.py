@@ -43,7 +43,7 @@ from aiotws.errors import (
 )
 from aiotws.timezones import parse_tws_datetime
 from aiotws.wire import codec
-from aiotws.wire.framing import MAX_FRAME, Framer, frame
+from aiotws.wire.framing import MAX_FRAME, Framer, frame, unpack_length
 from aiotws.wire.layout import IN_MESSAGES, FastReader, InMessage, OutMessage
 from aiotws.wire.versions import MAX_TEXT_VERSION, MAX_VERSION, MIN_VERSION
 
@@ -61,6 +61,7 @@ __all__ = [
 
 API_PREFIX: Final = b"API\0"
 _NO_ENTRY: Final[Any] = object()
+_unpack_from: Final = unpack_length
 _VERSION_RE: Final = re.compile(r"^v(\d+)(?:\.\.(\d+))?(?: (.*))?$", re.S)
 
 
@@ -183,15 +184,13 @@ class ClientConnection(_Connection):
         self, data: bytes
     ) -> list[Handshake | InMessage | UndecodableFrame | ConnectionFailed]:
         """Events for ``data``: the handshake first, then decoded messages."""
+        if self.state is State.OPEN and not self.strict:
+            return self._receive_open(data)
         if self.state is State.CLOSED:
             return []
         payloads, failed = self._frames(data)
         events: list[Handshake | InMessage | UndecodableFrame | ConnectionFailed] = []
         append = events.append
-        decode = codec.decode_in
-        strict = self.strict
-        fast = self._fast
-        raw = self.raw
         for payload in payloads:
             if self.state is not State.OPEN:
                 ev = self._handshake(payload)
@@ -200,30 +199,70 @@ class ClientConnection(_Connection):
                     if isinstance(ev, ConnectionFailed):
                         return events
                 continue
-            # The hot path: split once, find the generated reader by the id's text, call it.
-            # Anything unusual (non-UTF-8, unknown id, a bad field) takes the checked path.
-            if not strict:
-                try:
-                    fields = payload.decode().split("\0")
-                    if raw:
-                        handler = raw.get(fields[0])
-                        if handler is not None and handler(fields):
-                            continue
-                    entry = fast.get(fields[0], _NO_ENTRY)
-                    if entry is _NO_ENTRY:
-                        entry = fast[fields[0]] = self._fast_entry(fields[0])
-                    if entry is not None and len(fields) > entry[1]:
-                        append(entry[0](fields, 1))
-                        continue
-                except Exception:  # the checked path below reports it precisely
-                    pass
             try:
-                append(decode(payload, self.server_version, strict))
+                append(codec.decode_in(payload, self.server_version, self.strict))
             except DecodeError as e:
                 append(UndecodableFrame(e))
         if failed is not None:
             self.state = State.CLOSED
             append(failed)
+        return events
+
+    def _receive_open(
+        self, data: bytes
+    ) -> list[Handshake | InMessage | UndecodableFrame | ConnectionFailed]:
+        """The hot path: frames walked in place, each split once, read by its consumer.
+
+        The framing rules are :class:`Framer`'s (it keeps the partial frame between
+        reads). A read that is all ASCII (every tick feed) is decoded once and each frame
+        is a slice of that text; otherwise each frame is decoded as UTF-8 on its own. A
+        raw consumer (``self.raw``) or the generated reader for the id reads the fields;
+        anything unusual (non-UTF-8, unknown id, a bad field) takes the checked decoder,
+        which reports the failing field.
+        """
+        framer = self.framer
+        data = framer.take(data)
+        events: list[Handshake | InMessage | UndecodableFrame | ConnectionFailed] = []
+        append = events.append
+        raw = self.raw
+        fast = self._fast
+        limit = framer.max_frame
+        version = self.server_version
+        text = data.decode("ascii") if data.isascii() else None
+        pos = 0
+        n = len(data)
+        while n - pos >= 4:
+            (size,) = _unpack_from(data, pos)
+            if size > limit:
+                self.state = State.CLOSED
+                append(ConnectionFailed(framer.too_large(size)))
+                return events
+            start = pos + 4
+            end = start + size
+            if end > n:
+                break
+            pos = end
+            try:
+                fields = (text[start:end] if text is not None else data[start:end].decode()).split(
+                    "\0"
+                )
+                handler = raw.get(fields[0])
+                if handler is not None and handler(fields):
+                    continue
+                entry = fast.get(fields[0], _NO_ENTRY)
+                if entry is _NO_ENTRY:
+                    entry = fast[fields[0]] = self._fast_entry(fields[0])
+                if entry is not None and len(fields) > entry[1]:
+                    append(entry[0](fields, 1))
+                    continue
+            except Exception:  # the checked path below reports it precisely
+                pass
+            try:
+                append(codec.decode_in(data[start:end], version, False))
+            except DecodeError as e:
+                append(UndecodableFrame(e))
+        if pos < n:
+            framer.keep(data[pos:])
         return events
 
     def _fast_entry(self, id_text: str) -> tuple[FastReader, int] | None:

@@ -191,6 +191,20 @@ def cached_decimal(s: str) -> Decimal:
     return d
 
 
+#: Prices by their text, for the raw tick path: a feed repeats a few hundred price levels,
+#: and a dict hit costs a fraction of ``float(text)``. Bounded like DECIMAL_CACHE.
+FLOAT_CACHE: Final[dict[str, float]] = {}
+
+
+def cached_float(s: str) -> float:
+    """``float(s)`` (``""`` is 0.0, as TWS means it in a price), remembered for next time."""
+    v = float(s) if s else 0.0
+    if len(FLOAT_CACHE) >= _DECIMAL_CACHE_MAX:
+        FLOAT_CACHE.clear()
+    FLOAT_CACHE[s] = v
+    return v
+
+
 def _parse_float(s: str) -> float:
     if s in _INFINITY_FORMS:
         return math.inf

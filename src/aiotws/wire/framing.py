@@ -14,13 +14,14 @@ from typing import Final
 
 from aiotws.errors import FrameTooLarge
 
-__all__ = ["MAX_FRAME", "Framer", "frame"]
+__all__ = ["MAX_FRAME", "Framer", "frame", "unpack_length"]
 
 #: The official client's limit (its local error 507 "Bad message length").
 MAX_FRAME: Final = 0xFFFFFF
 
 _LEN: Final = struct.Struct(">I")
-_unpack_from: Final = _LEN.unpack_from
+#: ``(length,) = unpack_length(buffer, offset)``: a frame's length prefix
+unpack_length: Final = _LEN.unpack_from
 
 
 def frame(payload: bytes) -> bytes:
@@ -65,10 +66,9 @@ class Framer:
         n = len(src)
         limit = self.max_frame
         while n - pos >= 4:
-            (size,) = _unpack_from(src, pos)
+            (size,) = unpack_length(src, pos)
             if size > limit:
-                self._buf = bytearray()
-                self.error = FrameTooLarge(size, limit)
+                self.too_large(size)
                 return frames
             end = pos + 4 + size
             if end > n:
@@ -81,6 +81,27 @@ class Framer:
         elif pos < n:
             buf += data[pos:]
         return frames
+
+    def take(self, data: bytes) -> bytes:
+        """``data`` behind the buffered bytes, the buffer emptied: for a caller that walks
+        frames in place (the client's receive loop). It hands back what it cannot frame yet
+        with :meth:`keep` and reports an oversized length with :meth:`too_large`."""
+        buf = self._buf
+        if not buf:
+            return data
+        buf += data
+        self._buf = bytearray()
+        return bytes(buf)
+
+    def keep(self, rest: bytes) -> None:
+        """Buffer ``rest``, the start of a frame not complete yet (see :meth:`take`)."""
+        self._buf += rest
+
+    def too_large(self, size: int) -> FrameTooLarge:
+        """Stop the framer at a length above the limit, as :meth:`feed` does."""
+        self._buf = bytearray()
+        self.error = FrameTooLarge(size, self.max_frame)
+        return self.error
 
     def reset(self) -> None:
         self._buf = bytearray()
