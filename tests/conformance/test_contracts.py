@@ -144,11 +144,11 @@ def test_escaped_text_the_official_client_leaves_escaped(version: int) -> None:
 
 def test_agg_group_unset_forms() -> None:
     """The official decoder reads an empty aggGroup as 0 and ``2147483647`` as itself;
-    aiotws reads both as ``None`` (and writes ``None`` empty)."""
+    aiotws reads both as ``None`` and writes ``None`` as ``2147483647``, as TWS does."""
     (row,) = [r for r in INCOMING if r.cls is m.ContractData]
     payload = row.raw[0][1]  # captured-style AAPL at 176, aggGroup 2147483647
     assert b"\x002147483647\x00" in payload
-    assert _official_details(decode_in(payload, 176), 176).aggGroup == 0  # re-encoded: empty  # type: ignore[attr-defined]
+    assert _official_details(decode_in(payload, 176), 176).aggGroup == UNSET_INTEGER  # type: ignore[attr-defined]
     (call,) = official_decode(payload, 176)
     assert call["contractDetails"].aggGroup == UNSET_INTEGER
     assert decode_in(payload, 176).agg_group is None  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from aiotws.model.ticks import (
     TickByTickLast,
     TickByTickMidPoint,
 )
-from aiotws.sim import Simulator, halt_depth, reset_depth, step_depth
+from aiotws.sim import Simulator, halt_depth, reset_depth, step_depth, step_market
 from aiotws.wire.messages.depth import CancelMktDepth, CancelTickByTickData, ReqTickByTickData
 
 GUARD = 10.0
@@ -362,3 +362,32 @@ async def test_option_calc_alongside_market_data(fib: IB) -> None:
     async with asyncio.timeout(GUARD):
         priced = await fib.calc_option_price(opt, 0.25, opt.strike)
     assert priced.opt_price > 0 and ticker.custom_greeks is None
+
+
+async def test_tick_by_tick_records_are_sent_once_however_the_market_is_stepped(
+    manual: tuple[Simulator, IB],
+) -> None:
+    """step_depth alone steps the instrument; after step_market it sends that step's
+    records; neither sends a record twice, even with a ticker on the same instrument."""
+    sim, ib = manual
+    ticker = ib.market_data(Stock("AAPL", con_id=AAPL))
+    stream = ib.tick_by_tick(Stock("AAPL", con_id=AAPL), "BidAsk")
+    await ib.client.req_managed_accounts()
+    seen: list[tuple[object, ...]] = []
+
+    async def collect() -> None:
+        async for t in stream:
+            seen.append((t.time, t.bid_price, t.ask_price, t.bid_size, t.ask_size))  # type: ignore[attr-defined]
+
+    task = asyncio.create_task(collect())
+    for i in range(12):
+        if i % 3 == 0:
+            step_market(sim)
+        step_depth(sim)
+        await ib.client.req_managed_accounts()
+    await ib.client.req_managed_accounts()
+    stream.cancel()
+    await asyncio.wait_for(task, GUARD)
+    assert len(seen) >= 8  # each step moves the quote (a record each, mostly)
+    assert len(set(seen)) == len(seen), "a tick-by-tick record was sent twice"
+    assert not math.isnan(ticker.bid)

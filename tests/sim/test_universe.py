@@ -26,6 +26,7 @@ from aiotws.model import (
     PriceIncrement,
     Stock,
 )
+from aiotws.sim.calendar import is_business_day, previous_business_day, us_holidays
 from aiotws.sim.universe import (
     MADE_UP_CON_IDS,
     MARKET_RULES,
@@ -285,7 +286,7 @@ def check_instrument(u: Universe, inst: Instrument, today: date) -> None:
         assert d.min_tick == {"ES": 0.25, "NQ": 0.25, "CL": 0.01}[c.symbol]
         assert d.time_zone_id == "US/Central"
         if c.symbol in ("ES", "NQ"):
-            assert c.local_symbol[2] in "HMUZ" and expiry(inst).weekday() == 4
+            assert c.local_symbol[2] in "HMUZ" and friday_or_before_a_holiday(expiry(inst))
             assert 15 <= expiry(inst).day <= 21
         else:
             assert d.contract_month > c.last_trade_date_or_contract_month[:6]
@@ -318,12 +319,25 @@ def check_hours(inst: Instrument, today: date) -> None:
     for s in liquid:
         assert any(t.start <= s.start and s.end <= t.end for t in sessions), where
     if c.sec_type != "CRYPTO":
-        for day in d.trading_hours.split(";"):
+        days = d.trading_hours.split(";")
+        overnight = any(len(set(re.findall(r"\d{8}", day))) > 1 for day in days)
+        us_venue = d.time_zone_id.startswith("US/")
+        for day in days:
             last_date = re.findall(r"\d{8}", day)[-1]  # an overnight session opens the day before
-            weekday = datetime.strptime(last_date, "%Y%m%d").weekday()
-            assert day.endswith("CLOSED") == (weekday >= 5), (where, day)
+            day_date = datetime.strptime(last_date, "%Y%m%d").date()
+            # weekends are closed; US holidays too on a US venue's day sessions
+            closed = day_date.weekday() >= 5 or (
+                us_venue and not overnight and not is_business_day(day_date)
+            )
+            assert day.endswith("CLOSED") == closed, (where, day)
     first_day = datetime.strptime(d.trading_hours[:8], "%Y%m%d").date()
     assert first_day in (today, today - timedelta(days=1))
+
+
+def friday_or_before_a_holiday(d: date) -> bool:
+    """An expiry: a Friday, or the business day before a Friday that is a holiday."""
+    friday = d + timedelta(days=(4 - d.weekday()) % 7)
+    return is_business_day(d) and (d == friday or previous_business_day(friday) == d)
 
 
 def check_option(inst: Instrument) -> None:
@@ -336,7 +350,7 @@ def check_option(inst: Instrument) -> None:
     assert c.strike is not None and int(m["strike"]) == round(c.strike * 1000)
     assert c.multiplier == "100" and d.contract_month == c.last_trade_date_or_contract_month[:6]
     assert c.exchange == "SMART"
-    assert expiry(inst).weekday() == 4
+    assert friday_or_before_a_holiday(expiry(inst))
     strike = c.strike
     if c.symbol == "AAPL":
         assert d.min_tick == 0.01
@@ -483,8 +497,9 @@ def test_futures_by_contract_month(universe: Universe) -> None:
     all_es = universe.match(Future("ES", exchange="CME"))
     assert [d.contract.local_symbol for d in all_es] == ["ESH6", "ESM6", "ESU6", "ESZ6"]
     es = only(universe.match(Future("ES", "202606", "CME")))
-    assert es.local_symbol == "ESM6" and es.last_trade_date_or_contract_month == "20260619"
-    assert only(universe.match(Future("ES", "20260619", "CME"))).con_id == es.con_id
+    # the third Friday, 2026-06-19, is Juneteenth: the expiry moves to the Thursday
+    assert es.local_symbol == "ESM6" and es.last_trade_date_or_contract_month == "20260618"
+    assert only(universe.match(Future("ES", "20260618", "CME"))).con_id == es.con_id
     assert only(universe.match(Future(local_symbol="ESM6", exchange="CME"))).con_id == es.con_id
     assert (
         only(universe.match(Future("NQ", "202609", "CME", multiplier="20"))).local_symbol == "NQU6"
@@ -622,3 +637,58 @@ def test_instrument_record_is_plain_data(universe: Universe) -> None:
     copy = dataclasses.replace(aapl)
     assert copy == aapl and copy.contract is aapl.details.contract
     assert repr(universe).startswith("Universe(seed=1, today=2026-03-02")
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (
+            2026,
+            [
+                "01-01",
+                "01-19",
+                "02-16",
+                "04-03",
+                "05-25",
+                "06-19",
+                "07-03",
+                "09-07",
+                "11-26",
+                "12-25",
+            ],
+        ),
+        (
+            2027,
+            [
+                "01-01",
+                "01-18",
+                "02-15",
+                "03-26",
+                "05-31",
+                "06-18",
+                "07-05",
+                "09-06",
+                "11-25",
+                "12-24",
+            ],
+        ),
+        # New Year's Day 2028 is a Saturday: not observed (NYSE); July 4 on a Tuesday
+        (2028, ["01-17", "02-21", "04-14", "05-29", "06-19", "07-04", "09-04", "11-23", "12-25"]),
+    ],
+)
+def test_us_holidays_follow_the_nyse_calendar(year: int, expected: list[str]) -> None:
+    assert sorted(d.strftime("%m-%d") for d in us_holidays(year)) == expected
+
+
+def test_expiries_skip_holidays() -> None:
+    u = Universe(seed=0, today=date(2026, 6, 1))
+    es_june = [i for i in u.instruments if i.contract.local_symbol == "ESM6"]
+    assert [i.contract.last_trade_date_or_contract_month for i in es_june] == ["20260618"]
+    aapl_weeklies = {
+        i.contract.last_trade_date_or_contract_month
+        for i in u.options_of(265598)
+        if i.contract.last_trade_date_or_contract_month.startswith("202606")
+    }
+    assert "20260619" not in aapl_weeklies and "20260618" in aapl_weeklies
+    days = dict(day.split(":", 1) for day in u.by_con_id(265598).details.liquid_hours.split(";"))  # type: ignore[union-attr]
+    assert days.get("20260619") is None or days["20260619"] == "CLOSED"

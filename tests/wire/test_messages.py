@@ -46,6 +46,7 @@ def _decimal_ok(d: Any) -> bool:
 _SCALARS: dict[object, st.SearchStrategy[Any]] = {
     F.INT: _INT32,
     F.OPT_INT: st.none() | _INT32.filter(lambda n: n != F.UNSET_INTEGER),
+    F.SENTINEL_INT: st.none() | _INT32.filter(lambda n: n != F.UNSET_INTEGER),
     F.FLOAT: _FLOATS,
     F.OPT_FLOAT: st.none() | _FLOATS.filter(lambda x: x != F.UNSET_DOUBLE),
     F.NAN_FLOAT: st.just(math.nan) | _FLOATS.filter(lambda x: x != F.UNSET_DOUBLE),

@@ -46,7 +46,6 @@ from aiotws.sim.market import (
     bs_greeks,
     implied_vol,
 )
-from aiotws.sim.marketdata import _SUBS as _MKT_DATA_SUBS
 from aiotws.sim.server import SimSession, Simulator, handles, on_clock
 from aiotws.wire.layout import OutMessage
 from aiotws.wire.messages.depth import (
@@ -114,6 +113,8 @@ class TickByTickSubscription:
     kind: TickByTickKind
     ignore_size: bool
     last_quote: tuple[float, float] | None = None
+    #: the engine step whose records were sent last (``Market.serial``)
+    sent_serial: int = 0
 
 
 @dataclass(slots=True)
@@ -126,6 +127,8 @@ class DepthSubscription:
     smart: bool
     exchange: str
     view: tuple[list[DepthRow], list[DepthRow]] = field(default_factory=lambda: ([], []))
+    #: the engine step the book was last laid out on (``Market.serial``)
+    seen_serial: int = 0
 
 
 def _tbt_subs(session: SimSession) -> dict[int, TickByTickSubscription]:
@@ -215,6 +218,7 @@ def _req_tick_by_tick(session: SimSession, msg: ReqTickByTickData) -> None:
         session.send_error(req_id, 10190, "Max number of tick-by-tick requests has been reached.")
         return
     sub = TickByTickSubscription(req_id, con_id, cast(TickByTickKind, kind), msg.ignore_size)
+    sub.sent_serial = session.sim.market.serial(con_id)  # it starts from the current state
     current = session.sim.market.tick_by_tick_current(con_id, sub.kind)
     if current is not None:
         _send_tbt(session, sub, [current])
@@ -293,6 +297,7 @@ def _req_mkt_depth(session: SimSession, msg: ReqMktDepth) -> None:
     sub = DepthSubscription(
         req_id, con_id, msg.num_rows, msg.is_smart_depth, c.primary_exchange or c.exchange
     )
+    sub.seen_serial = session.sim.market.serial(con_id)
     # the engine's initial inserts (asks first, then bids), then the view they build
     sim.market.depth_book(con_id, max(sub.rows, _BOOK_LEVELS))
     ops = sim.market.initial_depth(con_id, sub.rows)
@@ -357,32 +362,37 @@ def step_depth(sim: Simulator, now: datetime | None = None) -> int:
     changed; returns how many messages were sent.
 
     Runs after :func:`~aiotws.sim.marketdata.step_market` on each clock tick: an instrument
-    that has market data subscribers was stepped there already, and its tick-by-tick
-    records are that step's; any other instrument is stepped here.
+    stepped there already (its engine serial moved since this subscription last sent) is
+    not stepped again, and its tick-by-tick records are that step's. Called on its own, it
+    steps every instrument it serves. Records are never sent twice.
     """
     now = now or datetime.now(UTC)
     market = sim.market
     sessions = list(sim.sessions)
-    stepped = {sub.con_id for s in sessions for sub in s.state.get(_MKT_DATA_SUBS, {}).values()}
-    book_ids: set[int] = set()
-    for s in sessions:
-        for tbt in s.state.get(_TBT, {}).values():
-            if tbt.con_id not in stepped:
-                market.step(tbt.con_id, now)
-                stepped.add(tbt.con_id)
-        for d in s.state.get(_DEPTH, {}).values():
-            book_ids.add(d.con_id)
-    for con_id in sorted(book_ids):
-        if con_id not in stepped:  # move the quote (and clear the engine's tick buffers)
+    tbts = [(s, tbt) for s in sessions for tbt in s.state.get(_TBT, {}).values()]
+    depths = [(s, d) for s in sessions for d in s.state.get(_DEPTH, {}).values()]
+    seen: dict[int, int] = {}  # con_id -> serial when this call began
+    for _, sub in tbts:
+        seen.setdefault(sub.con_id, market.serial(sub.con_id))
+    for _, d in depths:
+        seen.setdefault(d.con_id, market.serial(d.con_id))
+    fresh = {sub.con_id for _, sub in tbts if seen[sub.con_id] != sub.sent_serial}
+    fresh.update(d.con_id for _, d in depths if seen[d.con_id] != d.seen_serial)
+    for con_id in sorted(seen):
+        if con_id not in fresh:  # not stepped since we last sent: move the quote now
             market.step(con_id, now)
-            stepped.add(con_id)
+    for con_id in sorted({d.con_id for _, d in depths}):
         market.step_depth(con_id, _BOOK_LEVELS)  # relayout the book on the moved quote
+    for _, d in depths:
+        d.seen_serial = market.serial(d.con_id)
     sent = 0
-    for s in sessions:
-        for tbt in list(s.state.get(_TBT, {}).values()):
+    for s, tbt in tbts:
+        serial = market.serial(tbt.con_id)
+        if serial != tbt.sent_serial:
+            tbt.sent_serial = serial
             sent += _send_tbt(s, tbt, market.tick_by_tick(tbt.con_id, tbt.kind))
-        for d in list(s.state.get(_DEPTH, {}).values()):
-            sent += _sync(s, d)
+    for s, d in depths:
+        sent += _sync(s, d)
     return sent
 
 

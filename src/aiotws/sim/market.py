@@ -639,6 +639,7 @@ class _State:
         "rng",
         "rule",
         "sec_type",
+        "serial",
         "sig",
         "smart",
         "spread_n",
@@ -696,6 +697,7 @@ class _State:
     model: OptionTick | None
     advanced_at: float | None
     implicit: bool
+    serial: int
     pending: list[_Trade]
     tbt_last: list[TickByTickAllLast]
     tbt_bidask: list[TickByTickBidAsk]
@@ -887,7 +889,12 @@ class Market:
         else:
             self._advance(st, t)
             st.implicit = False
+        st.serial += 1
         return self._report(st)
+
+    def serial(self, con_id: int) -> int:
+        """How many times :meth:`step` has reported on ``con_id`` (0 before the first)."""
+        return self._state(con_id, None).serial
 
     def initial_ticks(
         self, con_id: int, generic_ticks: Collection[int], now: datetime
@@ -1058,6 +1065,7 @@ class Market:
         st.model = None
         st.advanced_at = None
         st.implicit = False
+        st.serial = 0
         st.pending, st.tbt_last, st.tbt_bidask, st.tbt_mid = [], [], [], []
         st.out_last, st.out_bidask, st.out_mid = [], [], []
         st.und = None

@@ -42,6 +42,7 @@ from aiotws.model.contract import (
     SmartComponent,
     TagValue,
 )
+from aiotws.sim.calendar import is_business_day, previous_business_day
 
 __all__ = [
     "MADE_UP_CON_IDS",
@@ -286,8 +287,10 @@ def _ymd(d: date) -> str:
 
 
 def _third_friday(year: int, month: int) -> date:
+    """The monthly expiry: the third Friday, or the business day before it on a holiday
+    (Good Friday moves an April expiry to Thursday)."""
     first = date(year, month, 1)
-    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+    return previous_business_day(first + timedelta(days=(4 - first.weekday()) % 7 + 14))
 
 
 def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
@@ -298,22 +301,23 @@ def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
 def _business_days_before(d: date, n: int) -> date:
     while n:
         d -= timedelta(days=1)
-        if d.weekday() < 5:
+        if is_business_day(d):
             n -= 1
     return d
 
 
 def _cl_last_trade(year: int, month: int) -> date:
     """NYMEX CL: 3 business days before the 25th of the month before delivery (4 if the 25th
-    is not a business day); exchange holidays are ignored."""
+    is not a business day), US holidays counted as closed."""
     py, pm = _add_months(year, month, -1)
     d25 = date(py, pm, 25)
-    return _business_days_before(d25, 3 if d25.weekday() < 5 else 4)
+    return _business_days_before(d25, 3 if is_business_day(d25) else 4)
 
 
 def _fridays_after(today: date, n: int) -> list[date]:
+    """Weekly expiries: the next ``n`` Fridays, a holiday's moved to the day before."""
     d = today + timedelta(days=(4 - today.weekday()) % 7 or 7)
-    return [d + timedelta(weeks=i) for i in range(n)]
+    return [previous_business_day(d + timedelta(weeks=i)) for i in range(n)]
 
 
 def _monthlies_after(today: date, n: int, *, months: str = "") -> list[date]:
@@ -335,11 +339,12 @@ class _Hours:
     def __init__(self, today: date, days: int = 7) -> None:
         self.days = [today + timedelta(days=i) for i in range(days)]
 
-    def daily(self, start: str, end: str, *, weekends: bool = False) -> str:
-        """Same-day sessions ``start``-``end``; weekends CLOSED unless ``weekends``."""
+    def daily(self, start: str, end: str, *, weekends: bool = False, us: bool = True) -> str:
+        """Same-day sessions ``start``-``end``; weekends CLOSED unless ``weekends``, and US
+        exchange holidays CLOSED when ``us`` (a US venue)."""
         return ";".join(
             f"{_ymd(d)}:{start}-{_ymd(d)}:{end}"
-            if weekends or d.weekday() < 5
+            if weekends or (is_business_day(d) if us else d.weekday() < 5)
             else f"{_ymd(d)}:CLOSED"
             for d in self.days
         )
@@ -762,8 +767,8 @@ class Universe:
             category="Computers",
             subcategory="Computer Services",
             time_zone_id="MET",
-            trading_hours=h.daily("0900", "1730"),
-            liquid_hours=h.daily("0900", "1730"),
+            trading_hours=h.daily("0900", "1730", us=False),
+            liquid_hours=h.daily("0900", "1730", us=False),
             agg_group=1,
             market_rule_ids=[1030, 1030],
             sec_id_list=[TagValue("ISIN", "US4592001014")],

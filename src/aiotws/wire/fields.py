@@ -31,6 +31,7 @@ __all__ = [
     "OPT_EPOCH_MS",
     "OPT_FLOAT",
     "OPT_INT",
+    "SENTINEL_INT",
     "STR",
     "TEXT",
     "UNSET_DECIMAL_FORMS",
@@ -251,6 +252,16 @@ class _OptInt(Scalar[int | None]):
             w.out.append("")
         else:
             INT.write(w, value)
+
+
+class _SentinelInt(_OptInt):
+    """An optional integer TWS always writes: ``None`` goes out as ``2147483647`` (Java's
+    ``Integer.MAX_VALUE``), what TWS sends for an unset ``aggGroup``; reads as OPT_INT."""
+
+    __slots__ = ()
+
+    def write(self, w: FieldWriter, value: int | None) -> None:
+        INT.write(w, UNSET_INTEGER if value is None else value)
 
 
 class _Float(Scalar[float]):
@@ -536,6 +547,7 @@ class Mapped(Scalar[T]):
 
 INT: Final[Scalar[int]] = _Int("int")
 OPT_INT: Final[Scalar[int | None]] = _OptInt("int | None")
+SENTINEL_INT: Final[Scalar[int | None]] = _SentinelInt("int | None (unset = 2147483647)")
 FLOAT: Final[Scalar[float]] = _Float("float")
 OPT_FLOAT: Final[Scalar[float | None]] = _OptFloat("float | None")
 NAN_FLOAT: Final[Scalar[float]] = _NanFloat("float (NaN = unset)")

@@ -21,7 +21,7 @@ from aiotws.model.contract import (
     SmartComponent,
     TagValue,
 )
-from aiotws.wire.fields import BOOL, FLOAT, INT, OPT_FLOAT, STR, TEXT, ListOf
+from aiotws.wire.fields import BOOL, FLOAT, INT, OPT_FLOAT, SENTINEL_INT, STR, TEXT, ListOf
 from aiotws.wire.ids import In, Out
 from aiotws.wire.layout import InMessage, OutMessage, StructCodec, block_field, message, since, wire
 from aiotws.wire.versions import SV
@@ -205,7 +205,7 @@ class ContractData(InMessage):
     ev_rule: str = ""
     ev_multiplier: int = 0
     sec_id_list: list[TagValue] = wire(default_factory=list, codec=ListOf(_TAG_VALUE))
-    agg_group: int | None = None
+    agg_group: int | None = wire(default=None, codec=SENTINEL_INT)
     under_symbol: str = ""
     under_sec_type: str = ""
     market_rule_ids: str = ""
@@ -401,7 +401,7 @@ class BondContractData(InMessage):
     ev_rule: str = ""
     ev_multiplier: int = 0
     sec_id_list: list[TagValue] = wire(default_factory=list, codec=ListOf(_TAG_VALUE))
-    agg_group: int | None = None
+    agg_group: int | None = wire(default=None, codec=SENTINEL_INT)
     market_rule_ids: str = ""
     min_size: Decimal | None = since(SV.SIZE_RULES, None)
     size_increment: Decimal | None = since(SV.SIZE_RULES, None)
