@@ -75,6 +75,7 @@ class OrderBook:
         "errors",
         "num_rows",
         "req_id",
+        "rerouted_to",
         "resets",
         "smart",
         "time",
@@ -94,6 +95,8 @@ class OrderBook:
         self.errors: list[RequestError] = []
         #: how many times TWS reset the book (error 317)
         self.resets = 0
+        #: the contract TWS rerouted this subscription to (REROUTE_MKT_DEPTH_REQ, CFDs)
+        self.rerouted_to: Contract | None = None
         self.updated = Event("orderbook.updated")
         self._dirty = False
         self._ready: asyncio.Future[OrderBook] | None = None

@@ -256,6 +256,7 @@ class Ticker:
         "min_tick",
         "other",
         "req_id",
+        "rerouted_to",
         "snapshot",
         "snapshot_permissions",
         "_tick_list",
@@ -366,6 +367,8 @@ class Ticker:
         self.min_tick = NAN
         self.bbo_exchange = ""
         self.snapshot_permissions = 0
+        #: the contract TWS rerouted this subscription to (REROUTE_MKT_DATA_REQ, CFDs)
+        self.rerouted_to: Contract | None = None
         #: this update's ticks as (tick_type, price, size); :attr:`ticks` builds the records
         self._ticks: list[tuple[int, float, Decimal | None]] = []
         self._tick_list: list[TickData] | None = None

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from aiotws import IB, DepthLevel, Forex, Index, Option, OrderBook, RequestError, Stock
+from aiotws import CFD, IB, DepthLevel, Forex, Index, Option, OrderBook, RequestError, Stock
 from aiotws.model.ticks import (
     TickByTickAllLast,
     TickByTickBidAsk,
@@ -16,7 +16,12 @@ from aiotws.model.ticks import (
     TickByTickMidPoint,
 )
 from aiotws.sim import Simulator, halt_depth, reset_depth, step_depth, step_market
-from aiotws.wire.messages.depth import CancelMktDepth, CancelTickByTickData, ReqTickByTickData
+from aiotws.wire.messages.depth import (
+    CancelMktDepth,
+    CancelTickByTickData,
+    ReqMktDepth,
+    ReqTickByTickData,
+)
 
 GUARD = 10.0
 AAPL = 265598
@@ -391,3 +396,20 @@ async def test_tick_by_tick_records_are_sent_once_however_the_market_is_stepped(
     assert len(seen) >= 8  # each step moves the quote (a record each, mostly)
     assert len(set(seen)) == len(seen), "a tick-by-tick record was sent twice"
     assert not math.isnan(ticker.bid)
+
+
+async def test_a_rerouted_book_follows_the_contract_tws_names(manual: tuple[Simulator, IB]) -> None:
+    sim, ib = manual
+    cfd = (await ib.qualify(CFD("IBUS500")))[0]
+    sim.reroutes[cfd.con_id] = (AAPL, "NASDAQ")
+    book = ib.market_depth(cfd, rows=3)
+    first_id = book.req_id
+    await book.ready(GUARD)
+    assert book.rerouted_to is not None and book.rerouted_to.con_id == AAPL
+    assert book.req_id != first_id and book in ib.order_books()
+    assert 0 < book.bids[0].price < book.asks[0].price
+    reqs = [r for r in sim.requests if isinstance(r, ReqMktDepth)]
+    assert [r.contract.con_id for r in reqs[-2:]] == [cfd.con_id, AAPL]
+    ib.cancel_market_depth(book)
+    await ib.client.req_managed_accounts()
+    assert [r.req_id for r in sim.requests if isinstance(r, CancelMktDepth)] == [book.req_id]

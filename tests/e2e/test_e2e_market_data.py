@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from aiotws import IB, Forex, Index, Option, RequestError, Stock, Ticker
+from aiotws import CFD, IB, Forex, Index, Option, RequestError, Stock, Ticker
 from aiotws.sim import Simulator, step_market
+from aiotws.wire.messages.market import CancelMktData, ReqMktData
 
 GUARD = 10.0
 
@@ -222,3 +223,25 @@ async def test_a_halt_reaches_the_ticker() -> None:
         async with asyncio.timeout(GUARD):
             while ticker.halted != 0.0:
                 await ticker.updated
+
+
+async def test_a_rerouted_ticker_follows_the_contract_tws_names(
+    fib: IB, fast_sim: Simulator
+) -> None:
+    """REROUTE_MKT_DATA_REQ (CFDs): the same ticker is subscribed to the named contract."""
+    cfd = (await fib.qualify(CFD("IBUS500")))[0]
+    spy = (await fib.qualify(Stock("SPY")))[0]
+    fast_sim.reroutes[cfd.con_id] = (spy.con_id, "ARCA")
+    ticker = fib.market_data(cfd, generic_ticks=[233])
+    first_id = ticker.req_id
+    await ticker.ready(10)
+    assert ticker.rerouted_to is not None
+    assert (ticker.rerouted_to.con_id, ticker.rerouted_to.exchange) == (spy.con_id, "ARCA")
+    assert ticker.req_id != first_id and ticker in fib.tickers()
+    assert 0 < ticker.bid < ticker.ask
+    again = [r for r in fast_sim.requests if isinstance(r, ReqMktData)][-1]
+    assert again.req_id == ticker.req_id and again.generic_tick_list == "233"
+    fib.cancel_market_data(ticker)
+    await fib.client.req_managed_accounts()
+    cancels = [r.req_id for r in fast_sim.requests if isinstance(r, CancelMktData)]
+    assert cancels == [ticker.req_id]

@@ -129,16 +129,19 @@ class DepthCalls:
             raise ValueError("rows must be at least 1")
         req_id = self.next_id()
         book = OrderBook(contract, req_id, rows, smart)
+        self._subscribe_book(book, ReqMktDepth(req_id, contract, rows, smart))
+        return book
+
+    def _subscribe_book(self, book: OrderBook, request: ReqMktDepth) -> None:
         pending = _BookPending(self, book)
         self._registry.add(pending)
-        self._books[req_id] = book
+        self._books[request.req_id] = book
         try:
-            self.send(ReqMktDepth(req_id, contract, rows, smart))
+            self.send(request)
         except BaseException:
             self._registry.discard(pending)
-            del self._books[req_id]
+            del self._books[request.req_id]
             raise
-        return book
 
     def cancel_mkt_depth(self, book: OrderBook) -> None:
         """End ``book``'s subscription at TWS (no reply comes; it ends here at once)."""
@@ -191,7 +194,24 @@ class DepthCalls:
             book.apply(m.position, m.operation, m.side, m.price, m.size, m.market_maker)
 
     def _on_depth_reroute(self, m: RerouteMktDepthReq) -> None:
-        log.info("market depth %d rerouted to con_id %d on %s", m.req_id, m.con_id, m.exchange)
+        """As for market data: the same book, subscribed to the contract TWS names."""
+        book = self._books.get(m.req_id)
+        if book is None:
+            log.info("market depth %d rerouted to con_id %d: no such book", m.req_id, m.con_id)
+            return
+        self._drop_book(book)
+        target = Contract(con_id=m.con_id, exchange=m.exchange)
+        book.req_id = self.next_id()
+        book.rerouted_to = target
+        log.info(
+            "market depth of %s rerouted by TWS to con_id %d on %s (request %d is now %d)",
+            book.contract.symbol or book.contract.local_symbol,
+            m.con_id,
+            m.exchange,
+            m.req_id,
+            book.req_id,
+        )
+        self._subscribe_book(book, ReqMktDepth(book.req_id, target, book.num_rows, book.smart))
 
     def _end_depth_batch(self) -> None:
         dirty = self._dirty_books

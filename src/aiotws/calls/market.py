@@ -74,12 +74,13 @@ def generic_tick_list(ticks: str | Iterable[int]) -> str:
 class _TickerPending(Pending):
     """The correlator's view of a subscription: only errors and warnings route here."""
 
-    __slots__ = ("owner", "ticker")
+    __slots__ = ("owner", "request", "ticker")
 
-    def __init__(self, owner: MarketDataCalls, ticker: Ticker) -> None:
+    def __init__(self, owner: MarketDataCalls, ticker: Ticker, request: ReqMktData) -> None:
         super().__init__(ticker.req_id, (), f"market data {ticker.contract.symbol}")
         self.owner = owner
         self.ticker = ticker
+        self.request = request  # re-sent, for another contract, on a reroute
 
     def feed(self, msg: Any) -> bool:  # pragma: no cover - accepts no message types
         return False
@@ -155,16 +156,19 @@ class MarketDataCalls:
         ticker = Ticker(contract, req_id, snapshot or regulatory_snapshot)
         if ticker.snapshot:
             ticker._snapshot_done = asyncio.get_running_loop().create_future()
-        pending = _TickerPending(self, ticker)
+        self._subscribe(ticker, ReqMktData(req_id, contract, ticks, snapshot, regulatory_snapshot))
+        return ticker
+
+    def _subscribe(self, ticker: Ticker, request: ReqMktData) -> None:
+        pending = _TickerPending(self, ticker, request)
         self._registry.add(pending)
-        self._tickers[req_id] = ticker
+        self._tickers[request.req_id] = ticker
         try:
-            self.send(ReqMktData(req_id, contract, ticks, snapshot, regulatory_snapshot))
+            self.send(request)
         except BaseException:
             self._registry.discard(pending)
-            del self._tickers[req_id]
+            del self._tickers[request.req_id]
             raise
-        return ticker
 
     def cancel_mkt_data(self, ticker: Ticker) -> None:
         """End ``ticker``'s subscription at TWS (no reply comes; it ends here at once)."""
@@ -347,7 +351,32 @@ class MarketDataCalls:
             t.market_data_type = m.market_data_type
 
     def _on_reroute(self, m: RerouteMktDataReq) -> None:
-        log.info("market data %d rerouted to con_id %d on %s", m.req_id, m.con_id, m.exchange)
+        """TWS has no data for the contract itself (a CFD) and names the one to ask for
+        instead: the same ticker is subscribed to that under a new request id."""
+        t = self._tickers.get(m.req_id)
+        p = self._registry.get(m.req_id)
+        if t is None or not isinstance(p, _TickerPending):
+            log.info("market data %d rerouted to con_id %d: no such ticker", m.req_id, m.con_id)
+            return
+        self._drop_ticker(t)
+        target = Contract(con_id=m.con_id, exchange=m.exchange)
+        t.req_id = self.next_id()
+        t.rerouted_to = target
+        log.info(
+            "market data of %s rerouted by TWS to con_id %d on %s (request %d is now %d)",
+            t.contract.symbol or t.contract.local_symbol,
+            m.con_id,
+            m.exchange,
+            m.req_id,
+            t.req_id,
+        )
+        old = p.request
+        self._subscribe(
+            t,
+            ReqMktData(
+                t.req_id, target, old.generic_tick_list, old.snapshot, old.regulatory_snapshot
+            ),
+        )
 
     def _on_snapshot_end(self, m: TickSnapshotEnd) -> None:
         t = self._tickers.get(m.req_id)

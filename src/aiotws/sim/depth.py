@@ -57,6 +57,7 @@ from aiotws.wire.messages.depth import (
     ReqMktDepth,
     ReqMktDepthExchanges,
     ReqTickByTickData,
+    RerouteMktDepthReq,
 )
 from aiotws.wire.messages.depth import TickByTick as TickByTickMsg
 from aiotws.wire.messages.market import (
@@ -283,6 +284,10 @@ def _req_mkt_depth(session: SimSession, msg: ReqMktDepth) -> None:
         return
     inst = sim.universe.by_con_id(con_id)
     assert inst is not None
+    reroute = sim.reroutes.get(con_id)
+    if reroute is not None:
+        session.send(RerouteMktDepthReq(req_id, *reroute))
+        return
     if inst.contract.sec_type == "IND":
         session.send_error(
             req_id,

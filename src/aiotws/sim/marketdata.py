@@ -30,6 +30,7 @@ from aiotws.wire.messages.market import (
     MarketDataType,
     ReqMarketDataType,
     ReqMktData,
+    RerouteMktDataReq,
     TickGeneric,
     TickOptionComputation,
     TickPrice,
@@ -131,6 +132,10 @@ def _req_mkt_data(session: SimSession, msg: ReqMktData) -> None:
         return
     details = matches[0]
     con_id = details.contract.con_id
+    reroute = sim.reroutes.get(con_id)
+    if reroute is not None:  # no subscription: the client asks again for the named one
+        session.send(RerouteMktDataReq(req_id, *reroute))
+        return
     market_type = int(session.state.get(_TYPE, 1))
     sub = MarketSubscription(req_id, con_id, generic, market_type in (3, 4))
     session.send(TickReqParams(req_id, details.min_tick, sim.universe.bbo_exchange(con_id), 3))

@@ -352,6 +352,10 @@ class Simulator:
         self.clients: dict[int, SimSession] = {}
         #: every request handled, in order (for tests)
         self.requests: list[OutMessage] = []
+        #: conId -> (conId, exchange): market data and depth requests for the first are
+        #: answered with REROUTE_MKT_DATA_REQ / REROUTE_MKT_DEPTH_REQ naming the second, as
+        #: TWS does for CFDs whose data comes from their underlying
+        self.reroutes: dict[int, tuple[int, str]] = {}
         self.on_session_start: list[Callable[[SimSession], None]] = []
         self.on_session_end: list[Callable[[SimSession], None]] = []
         self._next_ids: dict[int, int] = {}
