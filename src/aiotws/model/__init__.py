@@ -35,6 +35,16 @@ from aiotws.model.contract import (
     Warrant,
     parse_sessions,
 )
+from aiotws.model.history import (
+    BarData,
+    HistogramEntry,
+    HistoricalSchedule,
+    HistoricalSession,
+    HistoricalTick,
+    HistoricalTickBidAsk,
+    HistoricalTickLast,
+    RealTimeBar,
+)
 from aiotws.model.ticks import (
     DepthMktDataDescription,
     MarketDataType,
@@ -49,6 +59,7 @@ from aiotws.model.ticks import (
 __all__ = [
     "CFD",
     "Bag",
+    "BarData",
     "Bond",
     "ComboLeg",
     "Commodity",
@@ -62,6 +73,12 @@ __all__ = [
     "Forex",
     "Future",
     "FuturesOption",
+    "HistogramEntry",
+    "HistoricalSchedule",
+    "HistoricalSession",
+    "HistoricalTick",
+    "HistoricalTickBidAsk",
+    "HistoricalTickLast",
     "Index",
     "IneligibilityReason",
     "MarketDataType",
@@ -69,6 +86,7 @@ __all__ = [
     "Option",
     "OptionChain",
     "PriceIncrement",
+    "RealTimeBar",
     "SecType",
     "SmartComponent",
     "Stock",
