@@ -36,33 +36,15 @@ import multiprocessing as mp
 import os
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import time
 from typing import Any
 
-SERVER_VERSION = 176
+from rawtws import accept, answer_startup, frame, recv_frame
+
 TS_BASE = 1_767_225_600  # 2026-01-01 UTC: LAST_TIMESTAMP value of round r is TS_BASE + r
 TICK_TYPES = (1, 2, 4)  # bid, ask, last
-
-
-def _frame(payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + payload
-
-
-def _recv_frame(conn: socket.socket, buf: bytearray) -> bytes | None:
-    while True:
-        if len(buf) >= 4:
-            (size,) = struct.unpack_from(">I", buf)
-            if len(buf) >= 4 + size:
-                payload = bytes(buf[4 : 4 + size])
-                del buf[: 4 + size]
-                return payload
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        buf += chunk
 
 
 def _round(req_ids: list[bytes], r: int) -> bytes:
@@ -72,40 +54,31 @@ def _round(req_ids: list[bytes], r: int) -> bytes:
         tick = TICK_TYPES[(i + r) % 3]
         price = 20.0 + (i % 4000) * 0.05 + (r % 20) * 0.01 + (0.01 if tick == 2 else 0.0)
         out.append(
-            _frame(
+            frame(
                 b"1\x006\x00%s\x00%d\x00%.2f\x00%d\x003\x00"
                 % (rid, tick, price, 100 + (i + r) % 50)
             )
         )
-    out.append(_frame(b"46\x006\x00%s\x0045\x00%d\x00" % (req_ids[-1], TS_BASE + r)))
+    out.append(frame(b"46\x006\x00%s\x0045\x00%d\x00" % (req_ids[-1], TS_BASE + r)))
     return b"".join(out)
 
 
 def _serve(sock: socket.socket, n: int, rounds: int, written: Any, subscribed: Any) -> None:
     """Serve clients one after the other until killed."""
     while True:
-        conn, _ = sock.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buf = bytearray()
-        while len(buf) < 4:
-            buf += conn.recv(4096)
-        del buf[:4]  # "API\0"
-        _recv_frame(conn, buf)  # version range
-        conn.sendall(_frame(b"%d\x0020261201 12:00:00 EST\x00" % SERVER_VERSION))
+        conn, buf = accept(sock)
         req_ids: list[bytes] = []
         next_round: bytes | None = None
         r = 0
         while True:
-            payload = _recv_frame(conn, buf)
+            payload = recv_frame(conn, buf)
             if payload is None:
                 break
             fields = payload.split(b"\x00")
             msg_id = int(fields[0])
-            if msg_id == 71:  # START_API
-                conn.sendall(_frame(b"15\x001\x00DU111111\x00") + _frame(b"9\x001\x001\x00"))
-            elif msg_id == 61:  # REQ_POSITIONS -> POSITION_END
-                conn.sendall(_frame(b"62\x001\x00"))
-            elif msg_id == 1:  # REQ_MKT_DATA: V=11, reqId, ...
+            if answer_startup(conn, msg_id):
+                continue
+            if msg_id == 1:  # REQ_MKT_DATA: V=11, reqId, ...
                 req_ids.append(fields[2])
                 if len(req_ids) == n:
                     subscribed.value = time.perf_counter()

@@ -26,13 +26,10 @@ import sys
 import time
 from typing import Any
 
+from rawtws import accept, answer_startup, frame, recv_frame
+
 FINAL = {1: 987.25, 2: 987.5, 4: 987.375}  # bid, ask, last of the closing ticks
-SERVER_VERSION = 176
 PAYLOAD_IDS = (1, 1, 1, 2, 2, 2)  # TICK_PRICE x3, TICK_SIZE x3 per cycle
-
-
-def _frame(payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + payload
 
 
 def _flood(req_id: int, n: int) -> bytes:
@@ -61,50 +58,27 @@ def _flood(req_id: int, n: int) -> bytes:
             )
         else:
             p = b"2\x006\x00%s\x00%d\x00%d\x00" % (rid, tick, size)
-        out.append(_frame(p))
+        out.append(frame(p))
     for tick, price in FINAL.items():
         out.append(
-            _frame(b"1\x006\x00%s\x00%d\x00%s\x00100\x003\x00" % (rid, tick, repr(price).encode()))
+            frame(b"1\x006\x00%s\x00%d\x00%s\x00100\x003\x00" % (rid, tick, repr(price).encode()))
         )
     return b"".join(out)
-
-
-def _recv_frame(conn: socket.socket, buf: bytearray) -> bytes | None:
-    while True:
-        if len(buf) >= 4:
-            (size,) = struct.unpack_from(">I", buf)
-            if len(buf) >= 4 + size:
-                payload = bytes(buf[4 : 4 + size])
-                del buf[: 4 + size]
-                return payload
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        buf += chunk
 
 
 def _serve(sock: socket.socket, n: int, start: Any) -> None:
     """Serve clients one after the other until killed."""
     while True:
-        conn, _ = sock.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buf = bytearray()
-        while len(buf) < 4:
-            buf += conn.recv(4096)
-        del buf[:4]  # "API\0"
-        _recv_frame(conn, buf)  # version range
-        conn.sendall(_frame(b"%d\x0020261201 12:00:00 EST\x00" % SERVER_VERSION))
+        conn, buf = accept(sock)
         while True:
-            payload = _recv_frame(conn, buf)
+            payload = recv_frame(conn, buf)
             if payload is None:
                 break
             fields = payload.split(b"\x00")
             msg_id = int(fields[0])
-            if msg_id == 71:  # START_API
-                conn.sendall(_frame(b"15\x001\x00DU111111\x00") + _frame(b"9\x001\x001\x00"))
-            elif msg_id == 61:  # REQ_POSITIONS -> POSITION_END
-                conn.sendall(_frame(b"62\x001\x00"))
-            elif msg_id == 1:  # REQ_MKT_DATA: V=11, reqId, ...
+            if answer_startup(conn, msg_id):
+                continue
+            if msg_id == 1:  # REQ_MKT_DATA: V=11, reqId, ...
                 flood = _flood(int(fields[2]), n)
                 start.value = time.perf_counter()
                 conn.sendall(flood)
@@ -187,7 +161,7 @@ class _Floor(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        transport.write(b"API\x00" + _frame(b"v157..176"))
+        transport.write(b"API\x00" + frame(b"v157..176"))
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf
@@ -207,10 +181,10 @@ class _Floor(asyncio.Protocol):
         assert self.transport is not None
         if self.state == 0:  # handshake reply
             self.state = 1
-            self.transport.write(_frame(b"71\x002\x001\x00\x00"))
+            self.transport.write(frame(b"71\x002\x001\x00\x00"))
         elif self.state == 1 and fields[0] == b"9":
             self.state = 2
-            self.transport.write(_frame(b"1\x0011\x001\x00" + b"\x00" * 20))
+            self.transport.write(frame(b"1\x0011\x001\x00" + b"\x00" * 20))
         elif self.state == 2 and fields[0] in (b"1", b"2"):
             self.count += 1
             if self.count == self.n and not self.done.done():
