@@ -221,7 +221,10 @@ class ClientConnection(_Connection):
         which reports the failing field.
         """
         framer = self.framer
-        data = framer.take(data)
+        whole = framer.take(data)
+        if whole is None:
+            return []
+        data = whole
         events: list[Handshake | InMessage | UndecodableFrame | ConnectionFailed] = []
         append = events.append
         raw = self.raw

@@ -82,14 +82,24 @@ class Framer:
             buf += data[pos:]
         return frames
 
-    def take(self, data: bytes) -> bytes:
+    def take(self, data: bytes) -> bytes | None:
         """``data`` behind the buffered bytes, the buffer emptied: for a caller that walks
         frames in place (the client's receive loop). It hands back what it cannot frame yet
-        with :meth:`keep` and reports an oversized length with :meth:`too_large`."""
+        with :meth:`keep` and reports an oversized length with :meth:`too_large`.
+
+        ``None`` when the buffered frame is still incomplete: ``data`` is kept, and nothing
+        is copied (a frame of megabytes arrives in many reads; copying the buffer on each
+        would be quadratic).
+        """
         buf = self._buf
         if not buf:
             return data
         buf += data
+        if len(buf) < 4:
+            return None
+        (size,) = unpack_length(buf, 0)
+        if len(buf) < 4 + size and size <= self.max_frame:
+            return None
         self._buf = bytearray()
         return bytes(buf)
 
