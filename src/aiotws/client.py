@@ -31,6 +31,7 @@ from eventkit import Event
 from aiotws.calls.base import Timeout
 from aiotws.calls.contracts import ContractCalls
 from aiotws.calls.depth import DepthCalls
+from aiotws.calls.historical import HistoricalCalls
 from aiotws.calls.market import MarketDataCalls
 from aiotws.calls.optioncalc import OptionCalcCalls
 from aiotws.calls.tickbytick import TickByTickCalls
@@ -115,7 +116,9 @@ _LOG_LEVEL = {
 }
 
 
-class Client(ContractCalls, MarketDataCalls, TickByTickCalls, DepthCalls, OptionCalcCalls):
+class Client(
+    ContractCalls, MarketDataCalls, TickByTickCalls, DepthCalls, OptionCalcCalls, HistoricalCalls
+):
     """A TWS API connection.
 
     Args:
@@ -182,6 +185,7 @@ class Client(ContractCalls, MarketDataCalls, TickByTickCalls, DepthCalls, Option
         self._fatal: ErrorInfo | None = None
         self._init_market_data()
         self._init_depth()
+        self._init_historical()
 
     # -- connection ----------------------------------------------------------------------
 

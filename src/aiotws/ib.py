@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from eventkit import Event
 
+from aiotws.bars import BarList, RealTimeBarList
 from aiotws.calls.base import Timeout
+from aiotws.calls.historical import HistoricalTickRecord
 from aiotws.calls.tickbytick import TickByTickKind, TickByTickRecord
 from aiotws.client import Client, ClientState
+from aiotws.download import HistoricalDownload
 from aiotws.errors import AmbiguousContract, RequestError
+from aiotws.history_pacing import HistoricalPacer
 from aiotws.model.contract import (
     Contract,
     ContractDescription,
@@ -32,6 +36,7 @@ from aiotws.model.contract import (
     PriceIncrement,
     SmartComponent,
 )
+from aiotws.model.history import HistogramEntry, HistoricalSchedule
 from aiotws.model.ticks import DepthMktDataDescription
 from aiotws.orderbook import OrderBook
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
@@ -345,6 +350,185 @@ class IB:
         return await self.client.calc_option_price(
             contract, volatility, under_price, timeout=timeout
         )
+
+    # -- historical data ---------------------------------------------------------------
+
+    @property
+    def historical_pacer(self) -> HistoricalPacer:
+        """The scheduler keeping historical requests inside IB's pacing rules: its
+        ``waiting(reason, delay)`` event says when and why a request waits."""
+        return self.client.historical_pacer
+
+    async def historical_bars(
+        self,
+        contract: Contract,
+        end: datetime | None = None,
+        duration: str = "1 D",
+        bar_size: str = "1 hour",
+        what_to_show: str = "TRADES",
+        use_rth: bool = True,
+        format_date: int = 1,
+        keep_up_to_date: bool = False,
+        chart_options: str = "",
+        *,
+        timeout: Timeout = ...,
+    ) -> BarList:
+        """Bars of ``contract`` over ``duration`` up to ``end`` (``None``: now).
+
+        ``bar_size`` from ``"1 secs"`` to ``"1 month"``; ``what_to_show`` TRADES, MIDPOINT,
+        BID, ASK, BID_ASK, ADJUSTED_LAST, HISTORICAL_VOLATILITY, OPTION_IMPLIED_VOLATILITY,
+        FEE_RATE, AGGTRADES …; an illegal combination raises ``InvalidHistoricalRequest``
+        before anything is sent. Intraday bar times are tz-aware, daily and longer bars
+        have dates. With ``keep_up_to_date`` the returned list stays live: the last bar is
+        revised in place and new bars are appended (``bars.updated``, ``bars.updates()``)
+        until :meth:`cancel_historical_bars`. Waits as IB's pacing rules require.
+        """
+        return await self.client.req_historical_data(
+            contract,
+            end,
+            duration,
+            bar_size,
+            what_to_show,
+            use_rth,
+            format_date,
+            keep_up_to_date,
+            chart_options,
+            timeout=timeout,
+        )
+
+    def cancel_historical_bars(self, bars: BarList) -> None:
+        """End a keep-up-to-date bar list."""
+        self.client.cancel_historical_data(bars)
+
+    def download_bars(
+        self,
+        contract: Contract,
+        start: datetime,
+        end: datetime,
+        bar_size: str,
+        what_to_show: str = "TRADES",
+        use_rth: bool = True,
+        **options: Any,
+    ) -> HistoricalDownload:
+        """A resumable :class:`~aiotws.download.HistoricalDownload` of ``[start, end)``:
+        ``bars = await download`` (again after a ``DownloadIncomplete`` to resume)."""
+        return HistoricalDownload(
+            self.client, contract, start, end, bar_size, what_to_show, use_rth, **options
+        )
+
+    async def historical_bars_range(
+        self,
+        contract: Contract,
+        start: datetime,
+        end: datetime,
+        bar_size: str,
+        what_to_show: str = "TRADES",
+        use_rth: bool = True,
+        *,
+        concurrency: int = 4,
+        progress: Callable[[int, int], object] | bool | None = None,
+        resume: HistoricalDownload | None = None,
+        **options: Any,
+    ) -> BarList:
+        """Every bar from ``start`` to ``end``, however long: split into legal requests,
+        run ``concurrency`` at a time within pacing, stitched and de-duplicated.
+
+        ``progress``: ``callback(done, total)``, or ``True`` for a tqdm bar. On a failed
+        chunk it raises ``DownloadIncomplete``; pass its ``download`` as ``resume=`` (or
+        await it) to fetch only the missing chunks.
+        """
+        dl = resume or self.download_bars(
+            contract,
+            start,
+            end,
+            bar_size,
+            what_to_show,
+            use_rth,
+            concurrency=concurrency,
+            progress=progress,
+            **options,
+        )
+        return await dl.run()
+
+    async def head_timestamp(
+        self,
+        contract: Contract,
+        what_to_show: str = "TRADES",
+        use_rth: bool = True,
+        *,
+        timeout: Timeout = ...,
+    ) -> datetime:
+        """The earliest time TWS has ``what_to_show`` data for ``contract`` (tz-aware)."""
+        return await self.client.req_head_timestamp(
+            contract, what_to_show, use_rth, timeout=timeout
+        )
+
+    async def historical_ticks(
+        self,
+        contract: Contract,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        number_of_ticks: int = 1000,
+        what_to_show: str = "TRADES",
+        use_rth: bool = True,
+        ignore_size: bool = False,
+        *,
+        timeout: Timeout = ...,
+    ) -> list[HistoricalTickRecord]:
+        """Up to 1000 historical ticks from ``start`` or up to ``end``: TRADES gives
+        ``HistoricalTickLast``, BID_ASK ``HistoricalTickBidAsk`` (with its mask bits as
+        ``ask_past_high``/``bid_past_low``), MIDPOINT ``HistoricalTick``."""
+        return await self.client.req_historical_ticks(
+            contract,
+            start,
+            end,
+            number_of_ticks,
+            what_to_show,
+            use_rth,
+            ignore_size,
+            timeout=timeout,
+        )
+
+    async def histogram(
+        self,
+        contract: Contract,
+        period: str = "1 week",
+        use_rth: bool = True,
+        *,
+        timeout: Timeout = ...,
+    ) -> list[HistogramEntry]:
+        """Volume by price over ``period`` (``"3 days"``, ``"1 week"``, ``"2 months"`` …)."""
+        return await self.client.req_histogram_data(contract, period, use_rth, timeout=timeout)
+
+    async def historical_schedule(
+        self,
+        contract: Contract,
+        end: datetime | None = None,
+        duration: str = "1 M",
+        use_rth: bool = True,
+        *,
+        timeout: Timeout = ...,
+    ) -> HistoricalSchedule:
+        """``contract``'s trading sessions over ``duration`` up to ``end``, tz-aware."""
+        return await self.client.req_historical_schedule(
+            contract, end, duration, use_rth, timeout=timeout
+        )
+
+    def real_time_bars(
+        self,
+        contract: Contract,
+        what_to_show: str = "TRADES",
+        use_rth: bool = True,
+        *,
+        max_bars: int | None = None,
+    ) -> RealTimeBarList:
+        """Live 5-second bars: a list that grows by one bar every 5 seconds
+        (``bars.updated``, ``bars.updates()``); ``max_bars`` keeps only the newest."""
+        return self.client.req_real_time_bars(contract, what_to_show, use_rth, max_bars=max_bars)
+
+    def cancel_real_time_bars(self, bars: RealTimeBarList) -> None:
+        """End a real-time bars subscription."""
+        self.client.cancel_real_time_bars(bars)
 
     def set_server_log_level(self, level: int) -> None:
         """TWS's API log level, 1 (system) .. 5 (detail)."""

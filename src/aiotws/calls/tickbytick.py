@@ -8,13 +8,14 @@ task iterating it) sends CANCEL_TICK_BY_TICK_DATA and ends it at once: TWS ackno
 nothing (PROTOCOL.md pitfall 1).
 
 With ``number_of_ticks`` > 0 TWS first sends that many historical ticks under the same id
-(HISTORICAL_TICKS / _BID_ASK / _LAST); those messages are not part of aiotws yet, so the
-stream carries the live ticks only.
+(HISTORICAL_TICKS / _BID_ASK / _LAST); the stream yields them first, as the same records
+(a historical trade is a ``TickByTickLast``/``TickByTickAllLast``, a quote a
+``TickByTickBidAsk``, a midpoint a ``TickByTickMidPoint``), then the live ticks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
 
 from aiotws.model.contract import Contract
 from aiotws.model.ticks import (
@@ -25,6 +26,11 @@ from aiotws.model.ticks import (
 )
 from aiotws.requests import Stream, StreamPending
 from aiotws.wire.messages.depth import CancelTickByTickData, ReqTickByTickData, TickByTick
+from aiotws.wire.messages.historical import (
+    HistoricalTicks,
+    HistoricalTicksBidAsk,
+    HistoricalTicksLast,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,18 +46,56 @@ TickByTickRecord: TypeAlias = (
     TickByTickLast | TickByTickAllLast | TickByTickBidAsk | TickByTickMidPoint
 )
 TICK_BY_TICK_KINDS: Final[tuple[str, ...]] = get_args(TickByTickKind)
+_HISTORICAL: Final = (HistoricalTicks, HistoricalTicksBidAsk, HistoricalTicksLast)
 
 
 class _TickByTickPending(StreamPending):
-    """Feeds a stream with the model record of each TICK_BY_TICK (tick type 0: nothing)."""
+    """Feeds a stream with the model record of each TICK_BY_TICK (tick type 0: nothing),
+    after the historical ticks TWS sends first when ``number_of_ticks`` > 0."""
 
-    __slots__ = ()
+    __slots__ = ("kind",)
+
+    def __init__(self, key: int, kind: TickByTickKind, stream: Stream[Any]) -> None:
+        super().__init__(key, (TickByTick, *_HISTORICAL), (), stream)
+        self.kind = kind
 
     def feed(self, msg: InMessage) -> bool:
-        assert isinstance(msg, TickByTick)
-        tick = msg.tick()
-        if tick is not None:
-            self.stream._push(tick)
+        if isinstance(msg, TickByTick):
+            tick = msg.tick()
+            if tick is not None:
+                self.stream._push(tick)
+            return False
+        push = self.stream._push
+        if isinstance(msg, HistoricalTicksLast):
+            cls = TickByTickAllLast if self.kind == "AllLast" else TickByTickLast
+            for r in msg.ticks:
+                push(
+                    cls(
+                        r.time,
+                        r.price,
+                        r.size,
+                        bool(r.mask & 1),
+                        bool(r.mask & 2),
+                        r.exchange,
+                        r.special_conditions,
+                    )
+                )
+        elif isinstance(msg, HistoricalTicksBidAsk):
+            for b in msg.ticks:
+                push(
+                    TickByTickBidAsk(
+                        b.time,
+                        b.bid_price,
+                        b.ask_price,
+                        b.bid_size,
+                        b.ask_size,
+                        bool(b.mask & 2),  # bid past low
+                        bool(b.mask & 1),  # ask past high
+                    )
+                )
+        elif isinstance(msg, HistoricalTicks):
+            for t in msg.ticks:
+                push(TickByTickMidPoint(t.time, t.price))
         return False
 
 
@@ -90,6 +134,6 @@ class TickByTickCalls:
         req_id = self.next_id()
         msg = ReqTickByTickData(req_id, contract, kind, number_of_ticks, ignore_size)
         stream: Stream[TickByTickRecord] = Stream(f"tick-by-tick {kind} {contract.symbol}", maxlen)
-        p = _TickByTickPending(req_id, (TickByTick,), (), stream)
+        p = _TickByTickPending(req_id, kind, stream)
         self._start_stream(msg, p, lambda: CancelTickByTickData(req_id))
         return stream

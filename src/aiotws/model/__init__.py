@@ -6,6 +6,18 @@ executions, bars and ticks join as their features land.
 
 from __future__ import annotations
 
+from aiotws.model.barsizes import (
+    BAR_SIZES,
+    BarSize,
+    Duration,
+    InvalidHistoricalRequest,
+    WhatToShow,
+    check_request,
+    chunk_plan,
+    parse_bar_size,
+    parse_duration,
+    parse_what_to_show,
+)
 from aiotws.model.contract import (
     CFD,
     Bag,
@@ -57,9 +69,11 @@ from aiotws.model.ticks import (
 )
 
 __all__ = [
+    "BAR_SIZES",
     "CFD",
     "Bag",
     "BarData",
+    "BarSize",
     "Bond",
     "ComboLeg",
     "Commodity",
@@ -70,6 +84,7 @@ __all__ = [
     "Crypto",
     "DeltaNeutralContract",
     "DepthMktDataDescription",
+    "Duration",
     "Forex",
     "Future",
     "FuturesOption",
@@ -81,6 +96,7 @@ __all__ = [
     "HistoricalTickLast",
     "Index",
     "IneligibilityReason",
+    "InvalidHistoricalRequest",
     "MarketDataType",
     "MutualFund",
     "Option",
@@ -99,5 +115,11 @@ __all__ = [
     "TickType",
     "TradingSession",
     "Warrant",
+    "WhatToShow",
+    "check_request",
+    "chunk_plan",
+    "parse_bar_size",
+    "parse_duration",
     "parse_sessions",
+    "parse_what_to_show",
 ]
