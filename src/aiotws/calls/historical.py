@@ -38,7 +38,6 @@ from aiotws.model.history import (
     HistoricalTick,
     HistoricalTickBidAsk,
     HistoricalTickLast,
-    RealTimeBar,
 )
 from aiotws.requests import Pending
 from aiotws.timezones import parse_tws_datetime, resolve_zone
@@ -355,7 +354,7 @@ class HistoricalCalls:
     ) -> BarList:
         """Historical bars; with ``keep_up_to_date`` the list stays live (see BarList)."""
         size = parse_bar_size(bar_size).text
-        check_request(
+        _, dur, what = check_request(
             size,
             duration,
             what_to_show,
@@ -366,7 +365,8 @@ class HistoricalCalls:
         if format_date not in (1, 2):
             raise ValueError("format_date must be 1 (text times) or 2 (epoch seconds)")
         end_text = format_end_datetime(end)
-        wts = what_to_show.upper()
+        # TWS reads only its own spellings: send the normalised ones ("2 days" is "2 D")
+        duration, wts = str(dur), str(what)
         identity = (_contract_identity(contract), end_text, duration, size, wts, use_rth)
 
         async def attempt() -> BarList:
@@ -524,6 +524,9 @@ class HistoricalCalls:
                 timeout=self._hist_timeout(timeout),
                 cancel=lambda: wm.CancelHeadTimestamp(req_id),
             )
+            # the request holds a historical slot at TWS until cancelled (PROTOCOL.md pitfall 4)
+            if self.is_connected():
+                self.send(wm.CancelHeadTimestamp(req_id))
             t = parse_bar_time(m.head_timestamp, self._zone())
             return t if isinstance(t, datetime) else datetime.combine(t, time(), UTC)
 
@@ -624,7 +627,10 @@ class HistoricalCalls:
         timeout: Timeout = ...,
     ) -> HistoricalSchedule:
         """The trading sessions in ``duration`` up to ``end`` (whatToShow SCHEDULE)."""
-        check_request("1 day", duration, "SCHEDULE", end=end, sec_type=contract.sec_type)
+        _, dur, _ = check_request(
+            "1 day", duration, "SCHEDULE", end=end, sec_type=contract.sec_type
+        )
+        duration = str(dur)  # TWS's spelling ("1 week" is "1 W")
         end_text = format_end_datetime(end)
 
         async def attempt() -> HistoricalSchedule:
@@ -697,11 +703,7 @@ class HistoricalCalls:
     def _on_real_time_bar(self, m: wm.RealTimeBars) -> None:
         bars = self._rt_bars.get(m.req_id)
         if bars is not None:
-            bars._on_bar(
-                RealTimeBar(
-                    m.time, m.open, m.high, m.low, m.close, _size(m.volume), _size(m.wap), m.count
-                )
-            )
+            bars._on_bar(m.bar())
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -742,7 +744,11 @@ class HistoricalCalls:
                     contract.symbol,
                     delay,
                 )
-                self.historical_pacer.hold(delay)
+                pacer = self.historical_pacer
+                if pacer.enabled:
+                    pacer.hold(delay)
+                else:  # a disabled pacer holds nothing: wait here, or the retry goes at once
+                    await pacer._sleep(delay)
             finally:
                 lease.release()
 

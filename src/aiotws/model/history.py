@@ -45,7 +45,8 @@ class BarData:
 
 @dataclass(slots=True, frozen=True)
 class RealTimeBar:
-    """A 5-second real-time bar (REAL_TIME_BARS); ``time`` is the bar's start."""
+    """A 5-second real-time bar (REAL_TIME_BARS); ``time`` is the bar's start. ``volume``,
+    ``wap`` and ``count`` are ``None`` where TWS sends ``-1`` (MIDPOINT, BID, ASK bars)."""
 
     time: datetime
     open: float
@@ -54,7 +55,7 @@ class RealTimeBar:
     close: float
     volume: Decimal | None
     wap: Decimal | None
-    count: int
+    count: int | None
 
 
 @dataclass(slots=True, frozen=True)

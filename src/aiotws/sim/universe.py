@@ -317,7 +317,9 @@ def _cl_last_trade(year: int, month: int) -> date:
 def _fridays_after(today: date, n: int) -> list[date]:
     """Weekly expiries: the next ``n`` Fridays, a holiday's moved to the day before."""
     d = today + timedelta(days=(4 - today.weekday()) % 7 or 7)
-    return [previous_business_day(d + timedelta(weeks=i)) for i in range(n)]
+    out = [previous_business_day(d + timedelta(weeks=i)) for i in range(n + 1)]
+    # a holiday Friday next week moves that expiry back, possibly to today: not listed
+    return [e for e in out if e > today][:n]
 
 
 def _monthlies_after(today: date, n: int, *, months: str = "") -> list[date]:

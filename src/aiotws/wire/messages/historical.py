@@ -565,13 +565,15 @@ class RealTimeBars(InMessage):
     count: int = 0
 
     def bar(self) -> RealTimeBar:
+        """The model bar: TWS's ``-1`` volume, WAP and count (no trades) are ``None``."""
+        vol, wap, count = self.volume, self.wap, self.count
         return RealTimeBar(
             self.time,
             self.open,
             self.high,
             self.low,
             self.close,
-            self.volume,
-            self.wap,
-            self.count,
+            None if vol is None or vol < 0 else vol,
+            None if wap is None or wap < 0 else wap,
+            None if count < 0 else count,
         )
