@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from aiotws import __version__
 from aiotws.errors import RequestError, TWSError
@@ -98,6 +99,7 @@ async def _demo(args: argparse.Namespace) -> int:
             print(f"  next order id    {await ib.req_ids()}")
             await _tour_contracts(ib)
             await _tour_quotes(ib)
+            await _tour_history(ib)
     finally:
         if sim is not None:
             await sim.stop()
@@ -148,6 +150,30 @@ async def _tour_quotes(ib: IB, updates: int = 3) -> None:
             break
     for t in tickers:
         ib.cancel_market_data(t)
+
+
+async def _tour_history(ib: IB, count: int = 5) -> None:
+    """The last few daily and 5-minute bars of AAPL, and when its data begins."""
+    aapl = Stock("AAPL")
+    try:
+        daily = await ib.historical_bars(aapl, duration="10 D", bar_size="1 day")
+        intraday = await ib.historical_bars(aapl, duration="1 D", bar_size="5 mins")
+        head = await ib.head_timestamp(aapl)
+    except (RequestError, TimeoutError) as e:
+        print(f"  (history tour skipped: {e or 'no answer in time'})")
+        return
+    print(f"historical bars, AAPL TRADES (data since {head:%Y-%m-%d})")
+    for label, bars in (("1 day", daily), ("5 mins", intraday)):
+        for b in bars[-count:]:
+            when = (
+                b.date.isoformat()
+                if not isinstance(b.date, datetime)
+                else f"{b.date:%Y-%m-%d %H:%M %Z}"
+            )
+            print(
+                f"  {label:<7} {when:<20} o {b.open:<8g} h {b.high:<8g} l {b.low:<8g} "
+                f"c {b.close:<8g} v {b.volume}"
+            )
 
 
 async def _sim(args: argparse.Namespace) -> int:

@@ -645,17 +645,17 @@ def official_last_view(c: Call) -> tuple[Any, ...]:
 
 
 def real_time_bar_view(msg: m.RealTimeBars) -> tuple[Any, ...]:
-    b = msg.bar()
+    """The wire values as decoded (``bar()`` then maps TWS's -1 to None: not compared)."""
     return (
         msg.req_id,
-        epoch_s(b.time),
-        b.open,
-        b.high,
-        b.low,
-        b.close,
-        b.volume,
-        b.wap,
-        b.count,
+        epoch_s(msg.time),
+        msg.open,
+        msg.high,
+        msg.low,
+        msg.close,
+        msg.volume,
+        msg.wap,
+        msg.count,
     )
 
 

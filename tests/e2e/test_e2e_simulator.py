@@ -132,7 +132,7 @@ async def test_read_only_refuses_place_order() -> None:
         c = ib.client
         got = asyncio.ensure_future(_next_error(c))
         assert c._protocol is not None
-        # PLACE_ORDER (id 3) has no message class yet: the raw frame is enough
+        # a truncated PLACE_ORDER (id 3): TWS refuses it on its id, before reading fields
         c._protocol.write(len(b"3\x005\x00").to_bytes(4, "big") + b"3\x005\x00")
         async with asyncio.timeout(GUARD):
             err = await got

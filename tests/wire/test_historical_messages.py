@@ -331,3 +331,16 @@ def test_many_rows_decode_alike_on_both_paths() -> None:
     msg = M.HistoricalData(9, bars=bars)
     payload = encode_payload(msg, 200)
     assert decode(payload, 200, M.HistoricalData) == [msg, msg]
+
+
+def test_real_time_bar_maps_tws_minus_one_to_none() -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from aiotws.wire.messages.historical import RealTimeBars
+
+    t = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
+    quote = RealTimeBars(1, t, 1.5, 1.6, 1.4, 1.55, Decimal(-1), Decimal(-1), -1).bar()
+    assert (quote.volume, quote.wap, quote.count) == (None, None, None)
+    trade = RealTimeBars(1, t, 1.5, 1.6, 1.4, 1.55, Decimal(300), Decimal("1.52"), 4).bar()
+    assert (trade.volume, trade.wap, trade.count) == (Decimal(300), Decimal("1.52"), 4)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from aiotws.sim import contracts as _contracts  # registers the contract handlers
 from aiotws.sim import depth as _depth  # tick-by-tick, depth, option calculations
+from aiotws.sim import historical as _historical  # bars, ticks, histograms, real-time bars
 from aiotws.sim import marketdata as _marketdata  # registers the market data handlers
 from aiotws.sim import system as _system  # registers the session-level handlers
 from aiotws.sim.depth import halt_depth, reset_depth, step_depth
+from aiotws.sim.historical import history_of, step_history
+from aiotws.sim.history import History
 from aiotws.sim.market import Market
 from aiotws.sim.marketdata import halt, step_market
 from aiotws.sim.server import Faults, SimConfig, SimSession, Simulator, handles
@@ -21,6 +24,7 @@ from aiotws.sim.universe import Instrument, Universe
 
 __all__ = [
     "Faults",
+    "History",
     "Instrument",
     "Market",
     "SimConfig",
@@ -30,9 +34,11 @@ __all__ = [
     "halt",
     "halt_depth",
     "handles",
+    "history_of",
     "reset_depth",
     "step_depth",
+    "step_history",
     "step_market",
 ]
 
-del _contracts, _depth, _marketdata, _system
+del _contracts, _depth, _historical, _marketdata, _system

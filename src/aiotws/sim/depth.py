@@ -7,8 +7,8 @@ Driven by the seeded :class:`~aiotws.sim.market.Market`, like :mod:`aiotws.sim.m
   (no acknowledgement). ``Last`` leaves out unreported trades, ``AllLast`` has them all;
   ``ignore_size`` drops BidAsk records that only change a size. Error 10190 beyond
   ``config.tick_by_tick_lines`` subscriptions per session. ``number_of_ticks`` > 0 makes
-  TWS send that many historical ticks first (HISTORICAL_TICKS*): those messages do not exist
-  in ``aiotws.wire`` yet, so the simulator starts with the live ticks.
+  TWS send that many historical ticks first, under the same id, in one HISTORICAL_TICKS*
+  message (:func:`~aiotws.sim.historical.send_tick_history`), then the live ticks.
 * REQ_MKT_DEPTH: the inserts that build the book, then on every market step the operations
   that take the client's book to the engine's (MARKET_DEPTH, or MARKET_DEPTH_L2 with the
   exchange of each row for SMART depth). Each subscription keeps the view its client has,
@@ -30,6 +30,7 @@ from typing import Final, cast
 
 from aiotws.model.contract import Contract
 from aiotws.model.ticks import DepthMktDataDescription
+from aiotws.sim.historical import send_tick_history
 from aiotws.sim.market import (
     ASK_SIDE,
     BID_SIDE,
@@ -220,6 +221,8 @@ def _req_tick_by_tick(session: SimSession, msg: ReqTickByTickData) -> None:
         return
     sub = TickByTickSubscription(req_id, con_id, cast(TickByTickKind, kind), msg.ignore_size)
     sub.sent_serial = session.sim.market.serial(con_id)  # it starts from the current state
+    if msg.number_of_ticks > 0:
+        send_tick_history(session, req_id, con_id, kind, msg.number_of_ticks, msg.ignore_size)
     current = session.sim.market.tick_by_tick_current(con_id, sub.kind)
     if current is not None:
         _send_tbt(session, sub, [current])

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -114,6 +115,15 @@ class SimConfig:
     tick_by_tick_lines: int = 5
     #: seconds between market updates sent to subscribers (the market's clock)
     tick_interval: float = 0.25
+    #: monotonic seconds: IB's historical pacing is measured on it, and the simulated time
+    #: of the historical data runs on it (a test gives a virtual clock)
+    clock: Callable[[], float] = time.monotonic
+    #: the simulated time when the simulator is made (``None``: the real time); it then
+    #: runs ``market_speed`` times as fast as ``clock``: :meth:`Simulator.market_time`
+    market_start: datetime | None = None
+    market_speed: float = 1.0
+    #: refuse historical requests that break IB's pacing rules with error 162, as TWS does
+    historical_pacing: bool = True
 
 
 @dataclass
@@ -264,10 +274,11 @@ class SimSession(asyncio.Protocol):
         )
 
     def _on_undecodable(self, e: DecodeError) -> None:
+        if self.sim.config.read_only and e.msg_id in READ_ONLY_BLOCKED:
+            # TWS refuses order requests in read-only mode before it reads their fields
+            self._refuse_read_only(e.msg_id, -1)
+            return
         if isinstance(e, UnknownMessageId) and e.msg_id is not None:
-            if self.sim.config.read_only and e.msg_id in READ_ONLY_BLOCKED:
-                self._refuse_read_only(e.msg_id, -1)
-                return
             known = Out(e.msg_id).name if e.msg_id in Out._value2member_map_ else None
             text = (
                 f"aiotws sim does not implement {known} yet"
@@ -363,6 +374,8 @@ class Simulator:
         self._universe: Universe | None = None
         self._market: Market | None = None
         self._clock: asyncio.Task[None] | None = None
+        start = cfg.market_start or datetime.now(UTC)
+        self._time_base = (cfg.clock(), start if start.tzinfo else start.replace(tzinfo=UTC))
         self.host = cfg.host
         self.port = cfg.port
 
@@ -379,6 +392,13 @@ class Simulator:
         if self._market is None:
             self._market = Market(self.universe, seed=self.config.seed)
         return self._market
+
+    def market_time(self) -> datetime:
+        """The simulated time (UTC): ``config.market_start`` (or the real time when the
+        simulator was made) plus the ``config.clock`` seconds since, times ``market_speed``.
+        Historical data, keep-up-to-date bars and real-time bars live at this time."""
+        t0, start = self._time_base
+        return start + timedelta(seconds=(self.config.clock() - t0) * self.config.market_speed)
 
     def ensure_market_clock(self) -> None:
         """Start the market clock (idempotent): it steps subscribed instruments."""
