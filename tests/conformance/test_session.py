@@ -194,11 +194,13 @@ def test_set_server_log_level_invalid(harness: Harness, level: int) -> None:
 def test_unimplemented_request_is_an_error_for_id_minus_1(harness: Harness) -> None:
     s = harness.connect(harness.sim())
     mark = s.wrapper.mark()
-    s.client.reqPositions()  # not implemented by aiotws (yet): REQ_POSITIONS, out 61
+    # not implemented by aiotws (yet): REQ_SCANNER_PARAMETERS, out 24 (REQ_POSITIONS, used
+    # here before, is now a registered message)
+    s.client.reqScannerParameters()
     err = s.wrapper.wait_for("error", start=mark)
     assert err["reqId"] == -1
     assert err["errorCode"] in (320, 321)
-    assert "REQ_POSITIONS" in err["errorString"]
+    assert "REQ_SCANNER_PARAMETERS" in err["errorString"]
     # the session goes on
     mark = s.wrapper.mark()
     s.client.reqCurrentTime()

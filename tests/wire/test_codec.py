@@ -10,7 +10,7 @@ from aiotws.errors import DecodeError, MalformedMessage, RemoteProtocolError, Un
 from aiotws.wire import IN_MESSAGES, OUT_MESSAGES, decode, decode_in, decode_out
 from aiotws.wire.codec import encode_payload, payload_text
 from aiotws.wire.layout import InMessage, OutMessage
-from aiotws.wire.messages import ErrMsg, ManagedAccts, NextValidId, StartApi
+from aiotws.wire.messages import CancelHistoricalData, ErrMsg, ManagedAccts, NextValidId, StartApi
 
 VERSIONS = st.sampled_from([157, 165, 166, 176, 193, 194, 197, 200])
 
@@ -108,9 +108,10 @@ def test_unknown_message_id() -> None:
 
 
 def test_direction_matters() -> None:
-    # 71 is START_API outgoing, but no incoming message has id 71
-    data = encode_payload(StartApi(1), 176)
-    assert decode_out(data, 176) == StartApi(1)
+    # 25 is CANCEL_HISTORICAL_DATA outgoing, but no incoming message has id 25
+    # (71, START_API, is POSITION_MULTI incoming)
+    data = encode_payload(CancelHistoricalData(1), 176)
+    assert decode_out(data, 176) == CancelHistoricalData(1)
     with pytest.raises(UnknownMessageId):
         decode_in(data, 176)
 

@@ -19,11 +19,14 @@ from hypothesis import strategies as st
 
 import aiotws.wire  # noqa: F401 - registers every message
 from aiotws.errors import InvalidField, UnsupportedByServer
+from aiotws.model import TagValue
+from aiotws.model import order as MO
 from aiotws.wire import IN_MESSAGES, OUT_MESSAGES, In, Out, decode_in, decode_out, encode, frame
 from aiotws.wire import fields as F
 from aiotws.wire import messages as M
 from aiotws.wire.codec import encode_payload
 from aiotws.wire.layout import InMessage, Layout, Message, OutMessage, StructCodec
+from aiotws.wire.messages import orders as O
 from aiotws.wire.messages.market import Flagged
 from aiotws.wire.versions import MAX_TEXT_VERSION, MIN_VERSION, SV
 
@@ -65,13 +68,53 @@ _SCALARS: dict[object, st.SearchStrategy[Any]] = {
     # 0 ms is OPT_EPOCH_MS's "unset"
     F.OPT_EPOCH_MS: st.none()
     | _MS_DATETIMES.filter(lambda d: d != datetime(1970, 1, 1, tzinfo=UTC)),
+    # orders (aiotws.wire.messages.orders)
+    O.SENTINEL_FLOAT: st.none() | _FLOATS.filter(lambda x: x != F.UNSET_DOUBLE),
+    O.OPT_BOOL: st.none() | st.booleans(),
+    O.TAG_VALUE_STRING: st.lists(
+        st.builds(
+            TagValue,
+            st.text(
+                st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="=;"),
+                min_size=1,
+            ),
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters=";")),
+        ),
+        max_size=3,
+    ),
 }
+
+_STR = _SCALARS[F.STR]
+_COND_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+_CONJ = st.sampled_from(["and", "or"])
+_CONDITIONS = st.one_of(
+    st.builds(
+        MO.PriceCondition,
+        _COND_FLOATS,
+        _INT32,
+        _STR,
+        st.booleans(),
+        _INT32,
+        conjunction=_CONJ,
+    ),
+    st.builds(MO.TimeCondition, _STR, st.booleans(), conjunction=_CONJ),
+    st.builds(MO.MarginCondition, _COND_FLOATS, st.booleans(), conjunction=_CONJ),
+    st.builds(MO.ExecutionCondition, _STR, _STR, _STR, conjunction=_CONJ),
+    st.builds(MO.VolumeCondition, _INT32, _INT32, _STR, st.booleans(), conjunction=_CONJ),
+    st.builds(
+        MO.PercentChangeCondition, _COND_FLOATS, _INT32, _STR, st.booleans(), conjunction=_CONJ
+    ),
+)
 
 
 def codec_strategy(codec: F.Codec[Any], version: int) -> st.SearchStrategy[Any]:
     """A strategy of values ``codec`` round-trips exactly; unknown codecs fail loudly."""
     if codec in _SCALARS:
         return _SCALARS[codec]
+    if isinstance(codec, O.Const):
+        return st.just(codec.text)
+    if codec is O.CONDITION:
+        return _CONDITIONS
     if isinstance(codec, F.ListOf):
         return st.lists(codec_strategy(codec.item, version), max_size=4)
     if isinstance(codec, StructCodec):

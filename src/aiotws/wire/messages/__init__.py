@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiotws.wire.messages import accounts, orders  # noqa: F401  (registers their messages)
 from aiotws.wire.messages.contracts import (
     BondContractData,
     ContractData,
