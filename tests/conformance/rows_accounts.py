@@ -36,7 +36,7 @@ from aiotws.model.account import ExecutionFilter, FamilyCode
 from aiotws.wire.messages import accounts as A
 from aiotws.wire.versions import SV
 
-from .support import Call, join_surrogates
+from .support import Call, join_surrogates, req_id_row
 
 __all__ = [
     "FILTER_KEYS",
@@ -183,17 +183,6 @@ tag_lists = (
 )
 
 
-def _req_id_row(out: Any, cls: type[Any], method: str) -> Any:
-    return out.Row(
-        cls,
-        method,
-        build=lambda a: cls(a["req_id"]),
-        call=lambda client, a: getattr(client, method)(a["req_id"]),
-        samples=tuple({"req_id": n} for n in (1, 0, -1, 2**31 - 1, 2**63)),
-        args=st.fixed_dictionaries({"req_id": ints}),
-    )
-
-
 def _no_arg_row(out: Any, cls: type[Any], method: str) -> Any:
     return out.Row(cls, method, build=lambda a: cls(), call=lambda c, a: getattr(c, method)())
 
@@ -240,7 +229,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                 ),
                 args=_fixed({"req_id": ints, "account": accounts, "model_code": models}),
             ),
-            _req_id_row(out, A.CancelPositionsMulti, "cancelPositionsMulti"),
+            req_id_row(out, A.CancelPositionsMulti, "cancelPositionsMulti"),
             out.Row(
                 A.ReqAcctData,
                 "reqAccountUpdates",
@@ -277,7 +266,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                     }
                 ),
             ),
-            _req_id_row(out, A.CancelAccountUpdatesMulti, "cancelAccountUpdatesMulti"),
+            req_id_row(out, A.CancelAccountUpdatesMulti, "cancelAccountUpdatesMulti"),
             out.Row(
                 A.ReqAccountSummary,
                 "reqAccountSummary",
@@ -297,7 +286,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                     }
                 ),
             ),
-            _req_id_row(out, A.CancelAccountSummary, "cancelAccountSummary"),
+            req_id_row(out, A.CancelAccountSummary, "cancelAccountSummary"),
             out.Row(
                 A.ReqPnl,
                 "reqPnL",
@@ -310,7 +299,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                 ),
                 args=_fixed({"req_id": ints, "account": accounts, "model_code": models}),
             ),
-            _req_id_row(out, A.CancelPnl, "cancelPnL"),
+            req_id_row(out, A.CancelPnl, "cancelPnL"),
             out.Row(
                 A.ReqPnlSingle,
                 "reqPnLSingle",
@@ -334,9 +323,9 @@ def _outgoing_rows() -> tuple[Any, ...]:
                     }
                 ),
             ),
-            _req_id_row(out, A.CancelPnlSingle, "cancelPnLSingle"),
+            req_id_row(out, A.CancelPnlSingle, "cancelPnLSingle"),
             _no_arg_row(out, A.ReqFamilyCodes, "reqFamilyCodes"),
-            _req_id_row(out, A.ReqUserInfo, "reqUserInfo"),
+            req_id_row(out, A.ReqUserInfo, "reqUserInfo"),
         ),
     )
 

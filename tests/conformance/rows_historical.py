@@ -51,7 +51,7 @@ from aiotws.wire.versions import SV
 
 from .rows_contracts import any_text, ids, int64, ints, out_strikes, out_text, printable, sizes
 from .rows_market import C12_KEYS, c12_args, official_c12, our_c12
-from .support import Call
+from .support import Call, req_id_row
 
 __all__ = ["INCOMING_ROWS", "OUTGOING_ROWS", "hist_args", "official_hist_contract"]
 
@@ -228,17 +228,6 @@ _BOND: Final = {
 }
 
 
-def _req_id_row(out: Any, cls: type[Any], method: str) -> Any:
-    return out.Row(
-        cls,
-        method,
-        build=lambda a: cls(a["req_id"]),
-        call=lambda client, a: getattr(client, method)(a["req_id"]),
-        samples=tuple({"req_id": n} for n in (1, 0, -1, 2**31 - 1, 2**63)),
-        args=st.fixed_dictionaries({"req_id": ints}),
-    )
-
-
 def _outgoing_rows() -> tuple[Any, ...]:
     from . import outgoing_table as out
 
@@ -273,7 +262,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                 ),
                 args=_hist_draw(),
             ),
-            _req_id_row(out, m.CancelHistoricalData, "cancelHistoricalData"),
+            req_id_row(out, m.CancelHistoricalData, "cancelHistoricalData"),
             out.Row(
                 m.ReqHeadTimestamp,
                 "reqHeadTimeStamp",
@@ -311,7 +300,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                     }
                 ),
             ),
-            _req_id_row(out, m.CancelHeadTimestamp, "cancelHeadTimeStamp"),
+            req_id_row(out, m.CancelHeadTimestamp, "cancelHeadTimeStamp"),
             out.Row(
                 m.ReqHistogramData,
                 "reqHistogramData",
@@ -334,7 +323,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                     }
                 ),
             ),
-            _req_id_row(out, m.CancelHistogramData, "cancelHistogramData"),
+            req_id_row(out, m.CancelHistogramData, "cancelHistogramData"),
             out.Row(
                 m.ReqHistoricalTicks,
                 "reqHistoricalTicks",
@@ -456,7 +445,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                     }
                 ),
             ),
-            _req_id_row(out, m.CancelRealTimeBars, "cancelRealTimeBars"),
+            req_id_row(out, m.CancelRealTimeBars, "cancelRealTimeBars"),
         ),
     )
 

@@ -52,7 +52,7 @@ from .rows_contracts import (
     sizes,
     texts,
 )
-from .support import Call, join_surrogates
+from .support import Call, join_surrogates, req_id_row
 
 __all__ = [
     "C12_KEYS",
@@ -229,17 +229,6 @@ _AAPL_OPT: Final = {
 }
 
 
-def _req_id_rows(out: Any, cls: type[Any], method: str) -> Any:
-    return out.Row(
-        cls,
-        method,
-        build=lambda a: cls(a["req_id"]),
-        call=lambda client, a: getattr(client, method)(a["req_id"]),
-        samples=tuple({"req_id": n} for n in (1, 0, -1, 2**31 - 1, 2**63)),
-        args=st.fixed_dictionaries({"req_id": ints}),
-    )
-
-
 def _outgoing_rows() -> tuple[Any, ...]:
     from . import outgoing_table as out
 
@@ -270,7 +259,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                 ),
                 args=_mkt_data_args(),
             ),
-            _req_id_rows(out, m.CancelMktData, "cancelMktData"),
+            req_id_row(out, m.CancelMktData, "cancelMktData"),
             out.Row(
                 m.ReqMarketDataType,
                 "reqMarketDataType",
@@ -314,8 +303,8 @@ def _outgoing_rows() -> tuple[Any, ...]:
                 ),
                 args=_with_c12({"volatility": out_floats, "under_price": out_floats}),
             ),
-            _req_id_rows(out, m.CancelCalcImpliedVolat, "cancelCalculateImpliedVolatility"),
-            _req_id_rows(out, m.CancelCalcOptionPrice, "cancelCalculateOptionPrice"),
+            req_id_row(out, m.CancelCalcImpliedVolat, "cancelCalculateImpliedVolatility"),
+            req_id_row(out, m.CancelCalcOptionPrice, "cancelCalculateOptionPrice"),
             out.Row(
                 m.ReqTickByTickData,
                 "reqTickByTickData",
@@ -342,7 +331,7 @@ def _outgoing_rows() -> tuple[Any, ...]:
                     {"tick_type": tbt_types, "number_of_ticks": ints, "ignore_size": st.booleans()}
                 ),
             ),
-            _req_id_rows(out, m.CancelTickByTickData, "cancelTickByTickData"),
+            req_id_row(out, m.CancelTickByTickData, "cancelTickByTickData"),
             out.Row(
                 m.ReqMktDepth,
                 "reqMktDepth",

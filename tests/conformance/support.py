@@ -27,6 +27,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from hypothesis import strategies as st
 from ibapi.client import EClient
 from ibapi.decoder import Decoder
 from ibapi.wrapper import EWrapper
@@ -358,3 +359,16 @@ def round_trip(session: OfficialSession) -> int:
     with session.wrapper._cond:
         calls = session.wrapper.calls
         return next(i for i in range(mark, len(calls)) if calls[i] is reply) + 1
+
+
+def req_id_row(out: Any, cls: type[Any], method: str) -> Any:
+    """An outgoing-table row for a request whose only field is its id (the cancels):
+    ``out`` is the outgoing table module, passed in (the rows modules load lazily)."""
+    return out.Row(
+        cls,
+        method,
+        build=lambda a: cls(a["req_id"]),
+        call=lambda client, a: getattr(client, method)(a["req_id"]),
+        samples=tuple({"req_id": n} for n in (1, 0, -1, 2**31 - 1, 2**63)),
+        args=st.fixed_dictionaries({"req_id": st.integers()}),
+    )
