@@ -28,12 +28,14 @@ from typing import Any, TypeVar, cast
 
 from eventkit import Event
 
+from aiotws.calls.accounts import AccountCalls
 from aiotws.calls.base import Timeout
 from aiotws.calls.contracts import ContractCalls
 from aiotws.calls.depth import DepthCalls
 from aiotws.calls.historical import HistoricalCalls
 from aiotws.calls.market import MarketDataCalls
 from aiotws.calls.optioncalc import OptionCalcCalls
+from aiotws.calls.orders import OrderCalls
 from aiotws.calls.tickbytick import TickByTickCalls
 from aiotws.errors import (
     ClientIdInUse,
@@ -117,7 +119,14 @@ _LOG_LEVEL = {
 
 
 class Client(
-    ContractCalls, MarketDataCalls, TickByTickCalls, DepthCalls, OptionCalcCalls, HistoricalCalls
+    ContractCalls,
+    MarketDataCalls,
+    TickByTickCalls,
+    DepthCalls,
+    OptionCalcCalls,
+    HistoricalCalls,
+    OrderCalls,
+    AccountCalls,
 ):
     """A TWS API connection.
 
@@ -186,6 +195,8 @@ class Client(
         self._init_market_data()
         self._init_depth()
         self._init_historical()
+        self._init_orders()
+        self._init_accounts()
 
     # -- connection ----------------------------------------------------------------------
 

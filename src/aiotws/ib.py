@@ -530,6 +530,10 @@ class IB:
         """End a real-time bars subscription."""
         self.client.cancel_real_time_bars(bars)
 
+    # -- orders and trades ------------------------------------------------------------
+
+    # -- accounts, positions, portfolio and PnL ----------------------------------------
+
     def set_server_log_level(self, level: int) -> None:
         """TWS's API log level, 1 (system) .. 5 (detail)."""
         self.client.set_server_log_level(level)

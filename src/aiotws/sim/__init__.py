@@ -9,10 +9,12 @@ imports the client. ``aiotws sim`` runs it from the command line.
 
 from __future__ import annotations
 
+from aiotws.sim import accounts as _accounts  # positions, account values, PnL
 from aiotws.sim import contracts as _contracts  # registers the contract handlers
 from aiotws.sim import depth as _depth  # tick-by-tick, depth, option calculations
 from aiotws.sim import historical as _historical  # bars, ticks, histograms, real-time bars
 from aiotws.sim import marketdata as _marketdata  # registers the market data handlers
+from aiotws.sim import orders as _orders  # the matching engine and order handlers
 from aiotws.sim import system as _system  # registers the session-level handlers
 from aiotws.sim.depth import halt_depth, reset_depth, step_depth
 from aiotws.sim.historical import history_of, step_history
@@ -41,4 +43,4 @@ __all__ = [
     "step_market",
 ]
 
-del _contracts, _depth, _historical, _marketdata, _system
+del _accounts, _orders, _contracts, _depth, _historical, _marketdata, _system

@@ -124,6 +124,14 @@ class SimConfig:
     market_speed: float = 1.0
     #: refuse historical requests that break IB's pacing rules with error 162, as TWS does
     historical_pacing: bool = True
+    #: each account's cash at start, in ``base_currency``
+    starting_cash: float = 1_000_000.0
+    base_currency: str = "USD"
+    #: send OPEN_ORDER/ORDER_STATUS for a client's open orders when it connects, as TWS does
+    #: with "Download open orders on connection"
+    download_open_orders: bool = True
+    #: chance (seeded) that a fill's COMMISSION_REPORT is sent before its EXECUTION_DATA
+    commission_report_first: float = 0.1
 
 
 @dataclass
@@ -367,6 +375,9 @@ class Simulator:
         #: answered with REROUTE_MKT_DATA_REQ / REROUTE_MKT_DEPTH_REQ naming the second, as
         #: TWS does for CFDs whose data comes from their underlying
         self.reroutes: dict[int, tuple[int, str]] = {}
+        #: the domain engines' state (orders, accounts …): it outlives client connections
+        #: and :meth:`drop_connections`, as TWS's does across API reconnects
+        self.store: dict[str, Any] = {}
         self.on_session_start: list[Callable[[SimSession], None]] = []
         self.on_session_end: list[Callable[[SimSession], None]] = []
         self._next_ids: dict[int, int] = {}

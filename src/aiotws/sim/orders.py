@@ -1,0 +1,3 @@
+"""Simulator: orders (skeleton: filled in by issue 6)."""
+
+from __future__ import annotations
