@@ -423,7 +423,7 @@ class Client(
         kind = self.codes.classify(m.code, m.text)
         reject = RequestError.parse_reject_json(m.advanced_order_reject_json)
         info = ErrorInfo(m.req_id, m.code, m.text, kind, m.error_time, reject)
-        routed = False
+        routed = order = False
         if m.req_id >= 0:
             if kind is ErrorKind.ERROR:
                 routed = self._registry.route_error(m.req_id, info.to_exception())
@@ -431,13 +431,16 @@ class Client(
                 routed = self._registry.route_error(m.req_id, info.to_exception(), cancelled=True)
             elif kind is ErrorKind.WARNING:
                 routed = self._registry.route_warning(m.req_id, info.to_exception())
+            if not routed and self._order_error(info):
+                routed = order = True
         if kind is ErrorKind.FATAL:
             self._fatal = info
             if self.state is ClientState.CONNECTING and m.code == 326:
                 self._fail_connect(ClientIdInUse(self.client_id, m.text))
         level = _LOG_LEVEL[kind]
         if routed and kind is ErrorKind.ERROR:
-            level = logging.DEBUG  # the awaiting caller gets it as an exception
+            # the awaiting caller gets it as an exception; an order's error goes to its trade
+            level = logging.WARNING if order else logging.DEBUG
         tws_log.log(level, "TWS %s %d (id %d): %s", kind.value, m.code, m.req_id, m.text)
         self.errors.emit(info)
         if kind is ErrorKind.CONNECTIVITY:

@@ -21,6 +21,9 @@ Every exception aiotws raises derives from :class:`TWSError`::
     │   ├── NotConnected                 a request while disconnected
     │   └── ConnectionLost               the connection went while the request was in flight
     ├── RequestError                     TWS rejected a request: code, message, req_id, JSON
+    ├── OrderNotFilled                   ``await trade.filled()``: the order ended unfilled
+    │   ├── OrderRejected                TWS rejected it (``.error`` is the RequestError)
+    │   └── OrderCancelled               cancelled (by you, TWS, OCA or time in force)
     ├── AmbiguousContract (+ ValueError)  a contract matched several; carries the candidates
     └── RequestTimeout (+ TimeoutError)  no terminal answer in time
 
@@ -46,6 +49,9 @@ __all__ = [
     "LocalProtocolError",
     "MalformedMessage",
     "NotConnected",
+    "OrderCancelled",
+    "OrderNotFilled",
+    "OrderRejected",
     "ProtocolError",
     "RemoteProtocolError",
     "RequestError",
@@ -240,6 +246,28 @@ class RequestError(TWSError):
             return json.loads(raw)
         except ValueError:
             return raw
+
+
+class OrderNotFilled(TWSError):
+    """An order ended without filling completely: ``await trade.filled()`` raises it.
+
+    Attributes:
+        trade: the :class:`~aiotws.trade.Trade` (its ``fills`` hold what did fill).
+        error: TWS's error that ended it (a rejection), else ``None``.
+    """
+
+    def __init__(self, message: str, trade: Any, error: RequestError | None = None) -> None:
+        super().__init__(message)
+        self.trade = trade
+        self.error = error
+
+
+class OrderRejected(OrderNotFilled):
+    """TWS rejected the order (201, 110, 103, 203, margin …): ``error`` says why."""
+
+
+class OrderCancelled(OrderNotFilled):
+    """The order was cancelled (by you, by TWS, by its OCA group or its time in force)."""
 
 
 class AmbiguousContract(TWSError, ValueError):

@@ -27,6 +27,7 @@ class LatestUpdates(Generic[T]):
         self.pending = False
         self.error: BaseException | None = None
         self.done = False
+        self.final = False
         self.waiter: asyncio.Future[None] | None = None
         waiters.append(self)
         if closed is not False:
@@ -37,6 +38,11 @@ class LatestUpdates(Generic[T]):
         w = self.waiter
         if w is not None and not w.done():
             w.set_result(None)
+
+    def finish(self) -> None:
+        """Yield the owner's newest state once more, then stop (the owner is done)."""
+        self.final = True
+        self.wake()
 
     def end(self, error: BaseException | None = None) -> None:
         self.done = True
@@ -59,6 +65,9 @@ class LatestUpdates(Generic[T]):
             if self.error is not None:
                 raise self.error
             raise StopAsyncIteration
+        if self.final:  # this is the last state: the next step stops
+            self.final = False
+            self.done = self.pending = True
         return self.owner
 
     def _detach(self) -> None:

@@ -75,6 +75,8 @@ _TABLE: Final[dict[int, Rule]] = {
     10091: _K.WARNING,
     10167: _K.WARNING,
     10349: _K.NOTICE,
+    # 202 "Order Canceled - reason: ...": the order ended because it was cancelled
+    202: _K.CANCELLED,
     # connection level
     326: _K.FATAL,
     # text-dependent
