@@ -16,11 +16,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from aiotws import __version__
 from aiotws.errors import RequestError, TWSError
 from aiotws.ib import IB
-from aiotws.model import ContFuture, Forex, Stock
+from aiotws.model import ContFuture, Forex, LimitOrder, MarketOrder, Stock
 from aiotws.sim import SimConfig, Simulator
 
 __all__ = ["main"]
@@ -62,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         "against it. With --port (or AIOTWS_PORT) it connects to that TWS/IB Gateway instead.",
     )
     _connection_flags(demo, None)
+    demo.add_argument(
+        "--place-orders",
+        action="store_true",
+        help="against a real TWS: also place (and fill) a 1-share market order; paper "
+        "accounts (DU…) only. Against the embedded simulator orders are always placed.",
+    )
 
     sim = sub.add_parser(
         "sim", parents=[common], help="run the TWS simulator", description="Serve a simulated TWS."
@@ -100,6 +107,13 @@ async def _demo(args: argparse.Namespace) -> int:
             await _tour_contracts(ib)
             await _tour_quotes(ib)
             await _tour_history(ib)
+            paper = all(a.startswith("D") for a in ib.managed_accounts)
+            if sim is not None or (args.place_orders and paper):
+                await _tour_orders(ib, Decimal(100) if sim is not None else Decimal(1))
+            elif args.place_orders:
+                print("  (order tour skipped: --place-orders only runs on paper accounts)")
+            else:
+                print("  (order tour skipped against a real TWS; --place-orders on paper)")
     finally:
         if sim is not None:
             await sim.stop()
@@ -174,6 +188,51 @@ async def _tour_history(ib: IB, count: int = 5) -> None:
                 f"  {label:<7} {when:<20} o {b.open:<8g} h {b.high:<8g} l {b.low:<8g} "
                 f"c {b.close:<8g} v {b.volume}"
             )
+
+
+async def _tour_orders(ib: IB, quantity: Decimal) -> None:
+    """A what-if, a market order to its fill, a resting limit order cancelled, the account."""
+    [aapl] = await ib.qualify(Stock("AAPL"))
+    state = await ib.what_if(aapl, MarketOrder("BUY", quantity))
+    print(f"what-if: BUY {quantity} AAPL at market")
+    print(
+        f"  initial margin change {_money(state.init_margin_change)}, commission "
+        f"{_money(state.commission)} {state.commission_currency}"
+    )
+    trade = ib.place_order(aapl, MarketOrder("BUY", quantity))
+    try:
+        await trade.filled(timeout=30)
+    except (TWSError, TimeoutError) as e:
+        print(f"  (order tour stopped: {e or 'no fill in time'})")
+        return
+    print(f"market order {trade.order.order_id}: {trade.status}")
+    for f in trade.fills:
+        x, r = f.execution, f.commission_report
+        fee = f", commission {r.commission:.2f} {r.currency}" if r else ""
+        print(f"  fill {x.exec_id}  {x.side} {x.shares} @ {x.price:g} on {x.exchange}{fee}")
+    ticker = ib.market_data(aapl)
+    with contextlib.suppress(RequestError, TimeoutError):
+        await ticker.ready(timeout=10)
+    below = ticker.bid * 0.9 if ticker.bid > 0 else trade.avg_fill_price() or 100.0
+    resting = ib.place_order(aapl, LimitOrder("BUY", quantity, round(below, 2)))
+    ib.cancel_market_data(ticker)
+    async for t in resting.updates():
+        if t.status in ("Submitted", "PreSubmitted") or t.is_done():
+            break
+    ib.cancel_order(resting)
+    await resting.done(timeout=10)
+    print(f"limit order {resting.order.order_id} at {resting.order.lmt_price:g}: ", end="")
+    print(" -> ".join(e.status for e in resting.log if e.status))
+    for p in await ib.positions():
+        print(f"  position {p.account} {p.contract.symbol:<6} {p.position} @ {p.avg_cost:.2f}")
+    values = {v.tag: v for v in ib.account_values() if v.currency in ("USD", "BASE")}
+    for tag in ("NetLiquidation", "TotalCashValue", "BuyingPower"):
+        if tag in values:
+            print(f"  {tag:<16} {_money(float(values[tag].value))} {values[tag].currency}")
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.2f}"
 
 
 async def _sim(args: argparse.Namespace) -> int:

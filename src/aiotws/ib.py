@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from eventkit import Event
 
 from aiotws.bars import BarList, RealTimeBarList
+from aiotws.calls.accounts import ALL_TAGS, AccountSummaryTable
 from aiotws.calls.base import Timeout
 from aiotws.calls.historical import HistoricalTickRecord
 from aiotws.calls.tickbytick import TickByTickKind, TickByTickRecord
@@ -28,6 +29,14 @@ from aiotws.client import Client, ClientState
 from aiotws.download import HistoricalDownload
 from aiotws.errors import AmbiguousContract, RequestError
 from aiotws.history_pacing import HistoricalPacer
+from aiotws.model.account import (
+    AccountValue,
+    ExecutionFilter,
+    FamilyCode,
+    Fill,
+    PortfolioItem,
+    Position,
+)
 from aiotws.model.contract import (
     Contract,
     ContractDescription,
@@ -37,11 +46,15 @@ from aiotws.model.contract import (
     SmartComponent,
 )
 from aiotws.model.history import HistogramEntry, HistoricalSchedule
+from aiotws.model.order import Order, OrderCancel, OrderState
 from aiotws.model.ticks import DepthMktDataDescription
 from aiotws.orderbook import OrderBook
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
+from aiotws.portfolio import LivePnL, LivePnLSingle
 from aiotws.requests import Stream
+from aiotws.startup import StartupSync, SyncReport, run_sync
 from aiotws.ticker import OptionComputation, Ticker
+from aiotws.trade import Trade
 from aiotws.wire.codes import CodeTable
 from aiotws.wire.versions import SV
 
@@ -55,9 +68,17 @@ class IB:
         request_timeout: default timeout of one-shot requests, seconds (``None``: none).
         rate, burst: outgoing message pacing (TWS allows 50/s; default 45/s).
         codes: error classification table to start from.
+        sync: what :meth:`connect` loads before returning (default: open orders, positions,
+            account values and portfolio, today's executions; see
+            :class:`~aiotws.startup.StartupSync`).
 
     Events: ``connected``, ``disconnected(exc | None)``, ``errors(ErrorInfo)``,
-    ``connectivity(ErrorInfo)``, ``farm_status(ErrorInfo)``, ``decode_errors(DecodeError)``.
+    ``connectivity(ErrorInfo)``, ``farm_status(ErrorInfo)``, ``decode_errors(DecodeError)``,
+    ``partial_sync(SyncReport)``; the order events of :class:`~aiotws.calls.orders.OrderCalls`
+    (``new_order_event``, ``order_status_event``, ``exec_details_event`` …) and the account
+    events of :class:`~aiotws.calls.accounts.AccountCalls` (``position_event``,
+    ``account_value_event``, ``portfolio_event``, ``account_time_event``, ``pnl_event``,
+    ``pnl_single_event``).
     """
 
     def __init__(
@@ -67,8 +88,15 @@ class IB:
         rate: float = DEFAULT_RATE,
         burst: int = DEFAULT_BURST,
         codes: CodeTable | None = None,
+        sync: StartupSync | None = None,
     ) -> None:
         self.client = Client(request_timeout=request_timeout, rate=rate, burst=burst, codes=codes)
+        #: what connect() loads before it returns (see :class:`~aiotws.startup.StartupSync`)
+        self.sync = sync if sync is not None else StartupSync()
+        #: the outcome of the last connect-time sync
+        self.last_sync: SyncReport | None = None
+        #: emitted with the :class:`~aiotws.startup.SyncReport` when a step did not finish
+        self.partial_sync = Event("partial_sync")
         c = self.client
         self.connected: Event = c.connected
         self.disconnected: Event = c.disconnected
@@ -76,6 +104,21 @@ class IB:
         self.connectivity: Event = c.connectivity
         self.farm_status: Event = c.farm_status
         self.decode_errors: Event = c.decode_errors
+        self.new_order_event: Event = c.new_order_event
+        self.order_modify_event: Event = c.order_modify_event
+        self.cancel_order_event: Event = c.cancel_order_event
+        self.open_order_event: Event = c.open_order_event
+        self.order_status_event: Event = c.order_status_event
+        self.exec_details_event: Event = c.exec_details_event
+        self.commission_report_event: Event = c.commission_report_event
+        self.completed_order_event: Event = c.completed_order_event
+        self.order_error_event: Event = c.order_error_event
+        self.position_event: Event = c.position_event
+        self.account_value_event: Event = c.account_value_event
+        self.portfolio_event: Event = c.portfolio_event
+        self.account_time_event: Event = c.account_time_event
+        self.pnl_event: Event = c.pnl_event
+        self.pnl_single_event: Event = c.pnl_single_event
 
     # -- connection ----------------------------------------------------------------------
 
@@ -87,17 +130,43 @@ class IB:
         *,
         timeout: float = 10.0,
         connect_options: str = "",
+        account: str = "",
     ) -> IB:
-        """Connect and wait until TWS is ready; returns ``self``.
+        """Connect, wait until TWS is ready, and load the state (``sync``); returns ``self``.
 
         Raises :class:`~aiotws.errors.TWSConnectionError` subclasses (which are also
         builtin ``ConnectionError``): ``ConnectionRefused``, ``ConnectTimeout``,
-        ``ClientIdInUse``, ``UnsupportedServerVersion``.
+        ``ClientIdInUse``, ``UnsupportedServerVersion``. The state sync never fails the
+        connect: a step that does not finish is reported by ``partial_sync`` and
+        :attr:`last_sync`. ``account``: the account whose values and portfolio to follow
+        (default: the only managed account).
         """
         await self.client.connect(
             host, port, client_id, timeout=timeout, connect_options=connect_options
         )
+        self.last_sync = await self._startup_sync(account)
+        if not self.last_sync.complete:
+            self.partial_sync.emit(self.last_sync)
         return self
+
+    async def _startup_sync(self, account: str) -> SyncReport:
+        c, opts = self.client, self.sync
+        limit = opts.step_timeout
+        steps: dict[str, Callable[[], Awaitable[Any]]] = {}
+        if opts.open_orders:
+            if c.client_id == 0:
+                c.req_auto_open_orders(True)
+            steps["open orders"] = lambda: c.sync_open_orders(opts.all_open_orders, timeout=None)
+        if opts.positions:
+            steps["positions"] = lambda: c.sync_positions(timeout=None)
+        acct = account or (c.managed_accounts[0] if len(c.managed_accounts) == 1 else "")
+        if opts.account_updates and acct:
+            steps["account updates"] = lambda: c.sync_account_updates(acct, timeout=None)
+        if opts.executions:
+            steps["executions"] = lambda: c.sync_executions(timeout=None)
+        if opts.completed_orders:
+            steps["completed orders"] = lambda: c.sync_completed_orders(timeout=None)
+        return await run_sync(steps, limit)
 
     @classmethod
     def connect_to(
@@ -108,14 +177,15 @@ class IB:
         *,
         timeout: float = 10.0,
         connect_options: str = "",
+        account: str = "",
         **options: Any,
     ) -> _ConnectTo:
         """``async with IB.connect_to(...) as ib:`` connects, and disconnects on exit.
 
         ``await IB.connect_to(...)`` also works and returns the connected ``IB``.
-        ``options`` go to :class:`IB` (``request_timeout``, ``rate``, ``codes`` …).
+        ``options`` go to :class:`IB` (``request_timeout``, ``rate``, ``codes``, ``sync`` …).
         """
-        return _ConnectTo(cls(**options), host, port, client_id, timeout, connect_options)
+        return _ConnectTo(cls(**options), host, port, client_id, timeout, connect_options, account)
 
     def disconnect(self) -> None:
         """Close the connection (returns at once; ``await ib.wait_closed()`` to be sure)."""
@@ -532,7 +602,208 @@ class IB:
 
     # -- orders and trades ------------------------------------------------------------
 
+    def place_order(self, contract: Contract, order: Order) -> Trade:
+        """Place ``order`` and return its live :class:`~aiotws.trade.Trade` (placeOrder).
+
+        An ``order`` already placed (same ``order_id``) is modified: re-placed with the same
+        id, same trade. ``await trade.done()`` waits until filled, cancelled or rejected;
+        ``await trade.filled()`` raises if it did not fill. Bad orders raise ``ValueError``
+        (or the encoder's :class:`~aiotws.errors.UnsupportedByServer`) before the wire.
+        """
+        return self.client.place_order(contract, order)
+
+    def place_bracket(self, contract: Contract, *orders: Order) -> list[Trade]:
+        """Place a parent and its children (``bracket(...)``'s three orders) together: the
+        children get the parent's id as ``parent_id``; TWS holds them until the last one
+        (``transmit=True``) arrives."""
+        return self.client.place_orders(contract, orders)
+
+    def cancel_order(self, order: Order | Trade, cancel: OrderCancel | None = None) -> Trade | None:
+        """Cancel an order (cancelOrder); returns its trade (``PendingCancel`` at once)."""
+        return self.client.cancel_order(order, cancel)
+
+    def cancel_all_orders(self, cancel: OrderCancel | None = None) -> None:
+        """Cancel all open orders, of every client and of TWS (reqGlobalCancel)."""
+        self.client.cancel_all_orders(cancel)
+
+    async def what_if(
+        self, contract: Contract, order: Order, *, timeout: Timeout = ...
+    ) -> OrderState:
+        """Margin and commission of ``order`` without placing it (whatIfOrder)."""
+        return await self.client.what_if(contract, order, timeout=timeout)
+
+    def trades(self) -> list[Trade]:
+        """Every trade this session knows (placed here, synced, or seen from others)."""
+        return self.client.trades()
+
+    def open_trades(self) -> list[Trade]:
+        """The trades still working (openTrades)."""
+        return self.client.open_trades()
+
+    def orders(self) -> list[Order]:
+        """The orders of every known trade."""
+        return [t.order for t in self.client.trades()]
+
+    def open_orders(self) -> list[Order]:
+        """The orders still working, from the live order book (openOrders)."""
+        return [t.order for t in self.client.open_trades()]
+
+    async def req_open_orders(
+        self, all_clients: bool = False, *, timeout: Timeout = ...
+    ) -> list[Trade]:
+        """Refresh the open orders from TWS (reqOpenOrders / reqAllOpenOrders)."""
+        return await self.client.sync_open_orders(all_clients, timeout=timeout)
+
+    async def completed_orders(
+        self, api_only: bool = False, *, timeout: Timeout = ...
+    ) -> list[Trade]:
+        """Today's filled and cancelled orders, as trades (reqCompletedOrders)."""
+        return await self.client.sync_completed_orders(api_only, timeout=timeout)
+
+    async def executions(
+        self, filter: ExecutionFilter | None = None, *, timeout: Timeout = ...
+    ) -> list[Fill]:
+        """The executions TWS has for ``filter`` (reqExecutions), as fills with their
+        commission reports."""
+        return await self.client.sync_executions(filter, timeout=timeout)
+
+    def fills(self) -> list[Fill]:
+        """Every fill this session saw, live or from :meth:`executions`."""
+        return self.client.fills()
+
+    def exercise_options(
+        self,
+        contract: Contract,
+        exercise_action: int,
+        quantity: int,
+        account: str = "",
+        override: bool = False,
+    ) -> int:
+        """Exercise (1) or lapse (2) options (exerciseOptions); returns the request id."""
+        return self.client.exercise_options(contract, exercise_action, quantity, account, override)
+
+    def req_auto_open_orders(self, auto_bind: bool = True) -> None:
+        """Client 0: bind orders entered in TWS from now on (reqAutoOpenOrders)."""
+        self.client.req_auto_open_orders(auto_bind)
+
     # -- accounts, positions, portfolio and PnL ----------------------------------------
+
+    async def positions(
+        self, account: str | None = None, *, timeout: Timeout = ...
+    ) -> list[Position]:
+        """The positions of ``account`` (or of all accounts). ib_async: ``positions()`` /
+        ``reqPositions``.
+
+        From the live REQ_POSITIONS subscription when it is up, else after subscribing and
+        waiting for POSITION_END (``timeout``); while disconnected it raises
+        ``NotConnected`` (the stale cache stays readable: ``ib.client.positions_now()``).
+        """
+        c = self.client
+        if not c.positions_active:
+            await c.sync_positions(timeout=timeout)
+        return c.positions_now(account)
+
+    def portfolio(self, account: str | None = None) -> list[PortfolioItem]:
+        """The portfolio (positions with market value) of ``account`` or all, from the
+        account-updates subscription the connect-time sync made. ib_async: ``portfolio()``."""
+        return self.client.portfolio(account)
+
+    def account_values(self, account: str | None = None) -> list[AccountValue]:
+        """The account values of ``account`` or all, from the account-updates subscription.
+        ib_async: ``accountValues()``."""
+        return self.client.account_values(account)
+
+    async def account_updates(self, account: str = "", *, timeout: Timeout = ...) -> None:
+        """Subscribe to ``account``'s values and portfolio (or switch to it: TWS keeps one)
+        and wait for the first full set. ib_async: ``reqAccountUpdates``."""
+        await self.client.sync_account_updates(account, timeout=timeout)
+
+    async def account_summary(
+        self, group: str = "All", tags: str = ALL_TAGS, *, timeout: Timeout = ...
+    ) -> list[AccountValue]:
+        """The account summary ``tags`` of ``group``'s accounts, once. ib_async:
+        ``accountSummary`` / ``reqAccountSummary`` (official ``reqAccountSummary``)."""
+        return await self.client.account_summary(group, tags, timeout=timeout)
+
+    def subscribe_account_summary(
+        self, group: str = "All", tags: str = ALL_TAGS
+    ) -> AccountSummaryTable:
+        """The account summary as a live table keyed by (account, tag, currency)."""
+        return self.client.req_account_summary(group, tags)
+
+    def cancel_account_summary(self, table: AccountSummaryTable) -> None:
+        """End a :meth:`subscribe_account_summary` table (official ``cancelAccountSummary``)."""
+        self.client.cancel_account_summary(table)
+
+    def pnl(self, account: str = "", model_code: str = "") -> LivePnL:
+        """Live daily/unrealized/realized PnL of ``account`` (default: the only managed
+        account), updated about once a second. ib_async: ``reqPnL``."""
+        return self.client.req_pnl(account or self._only_account(), model_code)
+
+    def cancel_pnl(self, pnl: LivePnL | str, model_code: str = "") -> None:
+        """End a :meth:`pnl` subscription (the object, or its account). ib_async:
+        ``cancelPnL``."""
+        if isinstance(pnl, str):
+            found = [
+                p for p in self.client.pnls() if (p.account, p.model_code) == (pnl, model_code)
+            ]
+            if not found:
+                return
+            pnl = found[0]
+        self.client.cancel_pnl(pnl)
+
+    def pnl_single(self, account: str, con_id: int, model_code: str = "") -> LivePnLSingle:
+        """Live PnL of one position. ib_async: ``reqPnLSingle``."""
+        return self.client.req_pnl_single(account or self._only_account(), con_id, model_code)
+
+    def cancel_pnl_single(
+        self, pnl: LivePnLSingle | str, con_id: int = 0, model_code: str = ""
+    ) -> None:
+        """End a :meth:`pnl_single` subscription (the object, or its account and con_id).
+        ib_async: ``cancelPnLSingle``."""
+        if isinstance(pnl, str):
+            key = (pnl, model_code, con_id)
+            found = [
+                p for p in self.client.pnl_singles() if (p.account, p.model_code, p.con_id) == key
+            ]
+            if not found:
+                return
+            pnl = found[0]
+        self.client.cancel_pnl_single(pnl)
+
+    async def positions_multi(
+        self, account: str = "", model_code: str = "", *, timeout: Timeout = ...
+    ) -> list[Position]:
+        """Positions per account and/or model, once. ib_async: ``reqPositionsMulti``."""
+        return await self.client.positions_multi(account, model_code, timeout=timeout)
+
+    async def account_updates_multi(
+        self,
+        account: str = "",
+        model_code: str = "",
+        ledger_and_nlv: bool = False,
+        *,
+        timeout: Timeout = ...,
+    ) -> list[AccountValue]:
+        """Account values per account and/or model, once. ib_async:
+        ``reqAccountUpdatesMulti``."""
+        return await self.client.account_updates_multi(
+            account, model_code, ledger_and_nlv, timeout=timeout
+        )
+
+    async def family_codes(self, *, timeout: Timeout = ...) -> list[FamilyCode]:
+        """The family codes of this login's accounts. ib_async: ``reqFamilyCodes``."""
+        return await self.client.family_codes(timeout=timeout)
+
+    async def user_info(self, *, timeout: Timeout = ...) -> str:
+        """The login's white-branding id (server 167+). ib_async: ``reqUserInfo``."""
+        return await self.client.user_info(timeout=timeout)
+
+    def _only_account(self) -> str:
+        accounts = self.client.managed_accounts
+        if len(accounts) != 1:
+            raise ValueError(f"name the account: this login manages {', '.join(accounts)}")
+        return accounts[0]
 
     def set_server_log_level(self, level: int) -> None:
         """TWS's API log level, 1 (system) .. 5 (detail)."""
@@ -567,16 +838,27 @@ class _ConnectTo:
     """What :meth:`IB.connect_to` returns: awaitable and an async context manager."""
 
     def __init__(
-        self, ib: IB, host: str, port: int, client_id: int, timeout: float, options: str
+        self,
+        ib: IB,
+        host: str,
+        port: int,
+        client_id: int,
+        timeout: float,
+        options: str,
+        account: str,
     ) -> None:
         self._ib = ib
         self._args = (host, port, client_id)
         self._timeout = timeout
         self._options = options
+        self._account = account
 
     async def _connect(self) -> IB:
         return await self._ib.connect(
-            *self._args, timeout=self._timeout, connect_options=self._options
+            *self._args,
+            timeout=self._timeout,
+            connect_options=self._options,
+            account=self._account,
         )
 
     def __await__(self) -> Generator[Any, None, IB]:

@@ -37,6 +37,7 @@ async def ib(sim: Simulator) -> AsyncIterator[IB]:
     ib = IB()
     async with asyncio.timeout(GUARD):
         await ib.connect(sim.host, sim.port, client_id=1)
+    sim.requests.clear()  # tests look at their own requests, not the connect-time sync's
     yield ib
     ib.disconnect()
     async with asyncio.timeout(GUARD):

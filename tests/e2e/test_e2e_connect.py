@@ -17,6 +17,7 @@ from aiotws import (
     ConnectTimeout,
     ErrorInfo,
     ErrorKind,
+    StartupSync,
     TWSConnectionError,
     TWSError,
 )
@@ -32,7 +33,7 @@ GUARD = 5.0
 
 
 async def test_ready_after_next_valid_id_and_managed_accounts(sim: Simulator) -> None:
-    ib = IB()
+    ib = IB(sync=StartupSync.none())  # the sync's REQ_EXECUTIONS would take an id
     seen: list[str] = []
     ib.client.on(NextValidId, lambda m: seen.append("NEXT_VALID_ID"))
     ib.client.on(ManagedAccts, lambda m: seen.append("MANAGED_ACCTS"))

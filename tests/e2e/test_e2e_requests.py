@@ -67,6 +67,7 @@ async def test_current_time_millis_unsupported_before_the_wire() -> None:
         Simulator(port=0, max_version=196) as sim,
         IB.connect_to(sim.host, sim.port, client_id=1, timeout=GUARD) as ib,
     ):
+        sim.requests.clear()  # the connect-time sync's
         c = ib.client
         with pytest.raises(UnsupportedByServer) as info:
             await c.current_time_millis()

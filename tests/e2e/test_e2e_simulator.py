@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aiotws import IB, TWSConnectionError
+from aiotws import IB, StartupSync, TWSConnectionError
 from aiotws.sim import Simulator
 from aiotws.wire import OUT_MESSAGES, Out
 from aiotws.wire.messages import (
@@ -214,7 +214,10 @@ async def test_max_clients() -> None:
 async def test_next_order_id_config() -> None:
     async with (
         Simulator(port=0, next_order_id=1000) as sim,
-        IB.connect_to(sim.host, sim.port, client_id=1, timeout=GUARD) as ib,
+        # no connect-time sync: its REQ_EXECUTIONS would take id 1000 (one id counter)
+        IB.connect_to(
+            sim.host, sim.port, client_id=1, timeout=GUARD, sync=StartupSync.none()
+        ) as ib,
     ):
         assert ib.client.next_id() == 1000
         async with asyncio.timeout(GUARD):
