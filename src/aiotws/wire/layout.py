@@ -168,6 +168,7 @@ class Layout:
         "msg_id",
         "name",
         "since",
+        "value_gates",
         "version",
         "version_until",
     )
@@ -179,6 +180,7 @@ class Layout:
         version: int | None = None,
         version_until: int | None = None,
         since: int = 0,
+        value_gates: Mapping[str, tuple[object, int]] | None = None,
     ) -> None:
         self.cls = cls
         self.name = cls.__name__
@@ -186,6 +188,8 @@ class Layout:
         self.version = version
         self.version_until = version_until
         self.since = since
+        #: field name -> (value, server version): that value needs that server
+        self.value_gates: dict[str, tuple[object, int]] = dict(value_gates or {})
         self._specs: tuple[FieldSpec, ...] | None = None
         self._plans: dict[int, _Plan] = {}
         self._fast: dict[int, tuple[FastReader, int] | None] = {}
@@ -308,6 +312,15 @@ class Layout:
                     codec.item.layout.check_gates(item, version)
             elif isinstance(codec, StructCodec) and value is not None:
                 codec.layout.check_gates(value, version)
+        for name, (gated, needed) in self.value_gates.items():
+            if version < needed and getattr(obj, name) == gated:
+                raise UnsupportedByServer(self.name, name, needed, version)
+
+    def absent(self, obj: Any) -> list[FieldSpec]:
+        """The fields of ``obj`` whose ``when`` condition is false: the encoder skips them,
+        so a decoded message has their defaults."""
+        attrs = _Attrs(obj)
+        return [s for s in self.specs if s.when is not None and not s.when(attrs)]
 
     def write(self, obj: Any, w: FieldWriter) -> None:
         """Append ``obj``'s fields at ``w.version`` to ``w``.
@@ -377,12 +390,15 @@ def message(
     version: int | None = None,
     version_until: int | None = None,
     since: int = 0,
+    value_gates: Mapping[str, tuple[object, int]] | None = None,
 ) -> Callable[[type[M]], type[M]]:
     """Register a dataclass as the wire message ``msg_id``.
 
     ``version``: the value of the message-level version field after the id, if the message
     has one; ``version_until``: the server version from which that field is gone;
-    ``since``: the lowest server version that has the message at all.
+    ``since``: the lowest server version that has the message at all; ``value_gates``:
+    field values that need a newer server (``{"what_to_show": ("SCHEDULE", 165)}``):
+    encoding one below it raises :class:`UnsupportedByServer` before anything is written.
     """
 
     def register(cls: type[M]) -> type[M]:
@@ -399,7 +415,7 @@ def message(
         if int(msg_id) in registry:
             raise ValueError(f"{msg_id!r} registered twice ({registry[msg_id].__name__})")
         cls.MSG_ID = int(msg_id)
-        cls.LAYOUT = Layout(cls, int(msg_id), version, version_until, since)
+        cls.LAYOUT = Layout(cls, int(msg_id), version, version_until, since, value_gates)
         registry[int(msg_id)] = cls
         return cls
 

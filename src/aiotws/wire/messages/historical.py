@@ -29,7 +29,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
-from aiotws.errors import UnsupportedByServer
 from aiotws.model.contract import ComboLeg, Contract
 from aiotws.model.history import (
     HistoricalTick,
@@ -41,7 +40,6 @@ from aiotws.wire.fields import BOOL, EPOCH_S, INT, STR, FieldReader, ListOf
 from aiotws.wire.ids import In, Out
 from aiotws.wire.layout import (
     InMessage,
-    Layout,
     OutMessage,
     StructCodec,
     block_field,
@@ -105,31 +103,12 @@ def _contract_is_bag(values: Any) -> bool:
     return bool(values["contract"].sec_type == "BAG")
 
 
-class _ValueGatedLayout(Layout):
-    """A message layout with value gates: a field value that needs a newer server.
-
-    ``gates`` maps a field name to ``(value, version)``; encoding that value below
-    ``version`` raises :class:`~aiotws.errors.UnsupportedByServer` with the field gates,
-    before anything is written (REQ_HISTORICAL_DATA's ``what_to_show="SCHEDULE"``).
-    """
-
-    __slots__ = ("gates",)
-
-    def __init__(self, base: Layout, gates: dict[str, tuple[object, int]]) -> None:
-        super().__init__(base.cls, base.msg_id, base.version, base.version_until, base.since)
-        self.gates = gates
-
-    def check_gates(self, obj: Any, version: int) -> None:
-        super().check_gates(obj, version)
-        for name, (value, needed) in self.gates.items():
-            if version < needed and getattr(obj, name) == value:
-                raise UnsupportedByServer(self.name, name, needed, version)
-
-
 # -- requests ---------------------------------------------------------------------------------
 
 
-@message(Out.REQ_HISTORICAL_DATA)
+@message(
+    Out.REQ_HISTORICAL_DATA, value_gates={"what_to_show": ("SCHEDULE", SV.HISTORICAL_SCHEDULE)}
+)
 @dataclass(slots=True)
 class ReqHistoricalData(OutMessage):
     """Ask for historical bars (or, with ``what_to_show="SCHEDULE"``, trading sessions).
@@ -166,11 +145,6 @@ class ReqHistoricalData(OutMessage):
             self.contract = self.contract.copy(combo_legs=list(self.combo_legs))
         elif legs != self.combo_legs:
             raise ValueError("combo_legs differ from contract.combo_legs")
-
-
-ReqHistoricalData.LAYOUT = _ValueGatedLayout(
-    ReqHistoricalData.LAYOUT, {"what_to_show": ("SCHEDULE", SV.HISTORICAL_SCHEDULE)}
-)
 
 
 @message(Out.CANCEL_HISTORICAL_DATA, version=1)

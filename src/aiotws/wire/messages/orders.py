@@ -67,7 +67,6 @@ from aiotws.wire.layout import (
     Layout,
     OutMessage,
     StructCodec,
-    _Attrs,
     block_field,
     message,
     since,
@@ -448,10 +447,8 @@ def _block(codec: StructCodec[Contract], contract: Contract) -> Contract:
 def _drop_absent(msg: Any) -> Any:
     """Reset fields whose condition is false: they are not on the wire, so a decoded message
     has their defaults (the encoder skips them either way)."""
-    attrs = _Attrs(msg)  # what the encoder's conditions see
-    for spec in type(msg).LAYOUT.specs:
-        if spec.when is not None and not spec.when(attrs):
-            setattr(msg, spec.name, spec.default_value())
+    for spec in type(msg).LAYOUT.absent(msg):
+        setattr(msg, spec.name, spec.default_value())
     return msg
 
 
