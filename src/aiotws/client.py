@@ -480,6 +480,10 @@ class Client(
         self._next_id = n + 1
         return n
 
+    def _use_id(self, used: int) -> None:
+        """An id was used outside :meth:`next_id` (an order placed with its own id)."""
+        self._next_id = max(self._next_id, used + 1)
+
     def send(self, msg: OutMessage) -> None:
         """Encode and send ``msg`` (paced). Raises before the wire on a bad message."""
         conn, pacer = self._conn, self._pacer

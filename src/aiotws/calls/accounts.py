@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from eventkit import Event
 
-from aiotws.calls.base import Timeout
+from aiotws.calls.base import CoreBase, Timeout
 from aiotws.errors import ConnectionLost, RequestError, RequestTimeout, TWSError
 from aiotws.model.account import (
     AccountSummaryTags,
@@ -93,7 +93,6 @@ from aiotws.wire.messages.accounts import (
 
 if TYPE_CHECKING:
     from aiotws.client import ErrorInfo
-    from aiotws.requests import Registry
     from aiotws.wire.layout import InMessage, OutMessage
 
     M = TypeVar("M", bound=InMessage)
@@ -175,7 +174,7 @@ class _LivePending(Pending):
         self.live.errors.append(warning)
 
 
-class AccountCalls:
+class AccountCalls(CoreBase):
     """Account requests and the live account state they keep."""
 
     position_event: Event
@@ -205,38 +204,6 @@ class AccountCalls:
     _subs: dict[_Live, _Subscription]
     _pnls: dict[tuple[str, str], LivePnL]
     _pnl_singles: dict[tuple[str, str, int], LivePnLSingle]
-
-    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
-        _registry: Registry
-        disconnected: Event
-        errors: Event
-        managed_accounts: tuple[str, ...]
-
-        def on(self, msg_type: type[M], handler: Callable[[M], None]) -> None: ...
-        def send(self, msg: OutMessage) -> None: ...
-        def next_id(self) -> int: ...
-        def is_connected(self) -> bool: ...
-        def _timeout(self, timeout: Timeout) -> float | None: ...
-        async def request(
-            self,
-            msg: OutMessage,
-            reply: type[M],
-            *,
-            key: int | None = None,
-            timeout: Timeout = ...,
-            cancel: Callable[[], OutMessage] | None = None,
-            match: Callable[[InMessage], bool] | None = None,
-        ) -> M: ...
-        async def request_list(
-            self,
-            msg: OutMessage,
-            items: tuple[type[InMessage], ...],
-            end: tuple[type[InMessage], ...],
-            *,
-            key: int | None = None,
-            timeout: Timeout = ...,
-            cancel: Callable[[], OutMessage] | None = None,
-        ) -> tuple[list[InMessage], InMessage | None]: ...
 
     def _init_accounts(self) -> None:
         """Called once from ``Client.__init__``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiotws.calls.base import Requester, Timeout
+from aiotws.calls.base import CoreBase, Requester, Timeout
 from aiotws.model.contract import (
     Contract,
     ContractDescription,
@@ -31,7 +31,7 @@ from aiotws.wire.messages.contracts import (
 __all__ = ["ContractCalls"]
 
 
-class ContractCalls:
+class ContractCalls(CoreBase):
     """REQ_CONTRACT_DATA, REQ_MATCHING_SYMBOLS, REQ_SEC_DEF_OPT_PARAMS, REQ_MARKET_RULE,
     REQ_SMART_COMPONENTS."""
 

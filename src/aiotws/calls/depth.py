@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiotws.calls.base import Timeout
+from aiotws.calls.base import CoreBase, Timeout
 from aiotws.errors import RequestError
 from aiotws.model.contract import Contract
 from aiotws.model.ticks import DepthMktDataDescription
@@ -31,12 +31,7 @@ from aiotws.wire.messages.depth import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from eventkit import Event
-
-    from aiotws.requests import Registry
-    from aiotws.wire.layout import InMessage, OutMessage
+    from aiotws.wire.layout import InMessage
 
     M = TypeVar("M", bound=InMessage)
 
@@ -82,31 +77,11 @@ class _BookPending(Pending):
             self.owner._reset_book(self.book)
 
 
-class DepthCalls:
+class DepthCalls(CoreBase):
     """REQ_MKT_DEPTH, CANCEL_MKT_DEPTH, REQ_MKT_DEPTH_EXCHANGES and the depth messages."""
 
     _books: dict[int, OrderBook]
     _dirty_books: list[OrderBook]
-
-    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
-        _registry: Registry
-        batch_done: Event
-        disconnected: Event
-
-        def consume(self, msg_type: type[M], handler: Callable[[M], None]) -> None: ...
-        def send(self, msg: OutMessage) -> None: ...
-        def next_id(self) -> int: ...
-        def is_connected(self) -> bool: ...
-        async def request(
-            self,
-            msg: OutMessage,
-            reply: type[M],
-            *,
-            key: int | None = None,
-            timeout: Timeout = ...,
-            cancel: Callable[[], OutMessage] | None = None,
-            match: Callable[[InMessage], bool] | None = None,
-        ) -> M: ...
 
     def _init_depth(self) -> None:
         self._books = {}

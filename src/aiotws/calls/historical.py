@@ -23,9 +23,10 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from aiotws.bars import BarList, RealTimeBarList, bar_time_reader, parse_bar_time
+from aiotws.calls.base import CoreBase
 from aiotws.errors import RequestError
 from aiotws.history_pacing import Backoff, Error162, HistoricalPacer, PacingKey, classify_162
 from aiotws.model.barsizes import check_request, format_end_datetime, parse_bar_size
@@ -47,8 +48,7 @@ from aiotws.wire.versions import SV
 
 if TYPE_CHECKING:
     from aiotws.calls.base import Timeout
-    from aiotws.requests import Registry
-    from aiotws.wire.layout import InMessage, OutMessage
+    from aiotws.wire.layout import InMessage
 
 __all__ = ["DEFAULT_HISTORICAL_TIMEOUT", "HistoricalCalls", "HistoricalTickRecord"]
 
@@ -291,41 +291,13 @@ class _RealTimePending(Pending):
 # -- the mixin -----------------------------------------------------------------------------------
 
 
-class HistoricalCalls:
+class HistoricalCalls(CoreBase):
     """REQ_HISTORICAL_DATA and friends (see the module docstring)."""
 
     _live_bars: dict[int, BarList]
     _rt_bars: dict[int, RealTimeBarList]
     historical_pacer: HistoricalPacer
     historical_backoff: Backoff
-
-    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
-        _registry: Registry
-        _raw: dict[str, Callable[[list[str]], bool]]
-        server_version: int
-        connection_time: datetime | None
-
-        def consume(self, msg_type: type[Any], handler: Callable[[Any], None]) -> None: ...
-        def send(self, msg: OutMessage) -> None: ...
-        def next_id(self) -> int: ...
-        def is_connected(self) -> bool: ...
-        def _start(self, msg: OutMessage, pending: Pending) -> None: ...
-        async def _settle(
-            self,
-            pending: Pending,
-            fut: asyncio.Future[Any],
-            timeout: Timeout,
-            cancel: Callable[[], OutMessage] | None,
-        ) -> Any: ...
-        async def request(
-            self,
-            msg: OutMessage,
-            reply: type[Any],
-            *,
-            key: int | None = None,
-            timeout: Timeout = ...,
-            cancel: Callable[[], OutMessage] | None = None,
-        ) -> Any: ...
 
     def _init_historical(self) -> None:
         self._live_bars = {}

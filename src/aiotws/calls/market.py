@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from math import isnan
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from aiotws.calls.base import CoreBase
 from aiotws.errors import RequestError
 from aiotws.model.contract import Contract
 from aiotws.requests import Pending
@@ -45,12 +46,7 @@ from aiotws.wire.messages.market import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from eventkit import Event
-
-    from aiotws.requests import Registry
-    from aiotws.wire.layout import InMessage, OutMessage
+    from aiotws.wire.layout import InMessage
 
     M = TypeVar("M", bound=InMessage)
 
@@ -96,24 +92,13 @@ class _TickerPending(Pending):
         self.ticker.on_error(warning)
 
 
-class MarketDataCalls:
+class MarketDataCalls(CoreBase):
     """REQ_MKT_DATA, CANCEL_MKT_DATA, REQ_MARKET_DATA_TYPE and the tick messages."""
 
     _tickers: dict[int, Ticker]
     _tickers_by_text: dict[str, Ticker]
     _dirty_tickers: list[Ticker]
     _batch_now: datetime | None
-
-    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
-        _registry: Registry
-        _raw: dict[str, Callable[[list[str]], bool]]
-        batch_done: Event
-        disconnected: Event
-
-        def consume(self, msg_type: type[M], handler: Callable[[M], None]) -> None: ...
-        def send(self, msg: OutMessage) -> None: ...
-        def next_id(self) -> int: ...
-        def is_connected(self) -> bool: ...
 
     def _init_market_data(self) -> None:
         self._tickers = {}

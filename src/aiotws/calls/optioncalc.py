@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from aiotws.calls.base import Timeout
+from aiotws.calls.base import CoreBase, Timeout
 from aiotws.model.contract import Contract
 from aiotws.ticker import OptionComputation
 from aiotws.wire.messages.market import (
@@ -23,9 +23,7 @@ from aiotws.wire.messages.market import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from aiotws.wire.layout import InMessage, OutMessage
+    from aiotws.wire.layout import InMessage
 
     M = TypeVar("M", bound=InMessage)
 
@@ -46,22 +44,8 @@ def _computation(m: TickOptionComputation) -> OptionComputation:
     )
 
 
-class OptionCalcCalls:
+class OptionCalcCalls(CoreBase):
     """REQ_CALC_IMPLIED_VOLAT, REQ_CALC_OPTION_PRICE and their cancels."""
-
-    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
-
-        def next_id(self) -> int: ...
-        async def request(
-            self,
-            msg: OutMessage,
-            reply: type[M],
-            *,
-            key: int | None = None,
-            timeout: Timeout = ...,
-            cancel: Callable[[], OutMessage] | None = None,
-            match: Callable[[InMessage], bool] | None = None,
-        ) -> M: ...
 
     async def calc_implied_volatility(
         self,

@@ -18,21 +18,21 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from eventkit import Event
 
-from aiotws.calls.base import Timeout
+from aiotws.calls.base import CoreBase, Timeout
 from aiotws.errors import ConnectionLost
 from aiotws.model.account import CommissionReport, Execution, ExecutionFilter, Fill
 from aiotws.model.contract import Contract
 from aiotws.model.order import Order, OrderCancel, OrderState, OrderStatus
 from aiotws.trade import OrderStatusInfo, Trade
 from aiotws.wire.codes import ErrorKind
-from aiotws.wire.layout import InMessage, OutMessage
+from aiotws.wire.layout import OutMessage
 from aiotws.wire.messages.accounts import (
     CommissionAndFeesReport,
     ExecutionData,
@@ -74,7 +74,7 @@ def _price(x: float | None) -> float | None:
     return x if x else None
 
 
-class OrderCalls:
+class OrderCalls(CoreBase):
     """PLACE_ORDER, CANCEL_ORDER, the order lists, executions and the live order book.
 
     Events (eventkit), each also on :class:`~aiotws.IB`: ``new_order_event(trade)`` (placed
@@ -94,37 +94,6 @@ class OrderCalls:
     _acked: set[int]
     _cancel_from: dict[int, OrderStatusInfo]
     _what_ifs: dict[int, asyncio.Future[OrderState]]
-
-    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
-        client_id: int
-        server_version: int
-        disconnected: Event
-        _next_id: int
-
-        def on(self, msg_type: type[Any], handler: Callable[[Any], None]) -> None: ...
-        def send(self, msg: OutMessage) -> None: ...
-        def next_id(self) -> int: ...
-        def _timeout(self, timeout: Timeout) -> float | None: ...
-        async def request(
-            self,
-            msg: OutMessage,
-            reply: type[Any],
-            *,
-            key: int | None = None,
-            timeout: Timeout = ...,
-            cancel: Callable[[], OutMessage] | None = None,
-            match: Callable[[InMessage], bool] | None = None,
-        ) -> Any: ...
-        async def request_list(
-            self,
-            msg: OutMessage,
-            items: tuple[type[InMessage], ...],
-            end: tuple[type[InMessage], ...],
-            *,
-            key: int | None = None,
-            timeout: Timeout = ...,
-            cancel: Callable[[], OutMessage] | None = None,
-        ) -> tuple[list[InMessage], InMessage | None]: ...
 
     def _init_orders(self) -> None:
         self._trades_by_perm = {}
@@ -182,7 +151,7 @@ class OrderCalls:
         if fresh:
             order.order_id = self.next_id()
         else:
-            self._reserve_id(order.order_id)
+            self._use_id(order.order_id)
         try:
             self.send(PlaceOrder.from_order(order.order_id, contract, order))
         except BaseException:
@@ -212,10 +181,6 @@ class OrderCalls:
             if child.order_id == 0:
                 child.order_id = self.next_id()
         return [self.place_order(contract, o) for o in batch]
-
-    def _reserve_id(self, order_id: int) -> None:
-        if order_id >= self._next_id:
-            self._next_id = order_id + 1
 
     def cancel_order(self, order: Order | Trade, cancel: OrderCancel | None = None) -> Trade | None:
         """Cancel an order of this client (CANCEL_ORDER); returns its trade if known.

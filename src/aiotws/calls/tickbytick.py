@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
 
+from aiotws.calls.base import CoreBase
 from aiotws.model.contract import Contract
 from aiotws.model.ticks import (
     TickByTickAllLast,
@@ -33,10 +34,7 @@ from aiotws.wire.messages.historical import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from aiotws.requests import Registry
-    from aiotws.wire.layout import InMessage, OutMessage
+    from aiotws.wire.layout import InMessage
 
 __all__ = ["TICK_BY_TICK_KINDS", "TickByTickCalls", "TickByTickKind", "TickByTickRecord"]
 
@@ -99,16 +97,8 @@ class _TickByTickPending(StreamPending):
         return False
 
 
-class TickByTickCalls:
+class TickByTickCalls(CoreBase):
     """REQ_TICK_BY_TICK_DATA and CANCEL_TICK_BY_TICK_DATA."""
-
-    if TYPE_CHECKING:  # provided by the client core (aiotws.client.Client)
-        _registry: Registry
-
-        def next_id(self) -> int: ...
-        def _start_stream(
-            self, msg: OutMessage, p: StreamPending, cancel: Callable[[], OutMessage] | None
-        ) -> None: ...
 
     def tick_by_tick(
         self,
