@@ -324,3 +324,15 @@ async def test_updates_iterator_ends_when_done() -> None:
     feed(c, status(trade, "Filled", "1"))
     await asyncio.wait_for(task, 1)
     assert statuses[-1] == "Filled"
+
+
+async def test_open_order_brings_tws_terms_to_the_order() -> None:
+    c, _ = _client()
+    order = LimitOrder("BUY", 100, 150.0)
+    trade = c.place_order(AAPL, order)
+    feed(c, open_order(trade, "Submitted"))
+    changed = LimitOrder("BUY", 200, 149.5, order_id=order.order_id, client_id=CLIENT)
+    feed(c, OpenOrder.from_order(AAPL, changed, OrderState(status="Submitted")))  # TWS window
+    assert trade.order is order
+    assert order.total_quantity == 200 and order.lmt_price == 149.5
+    assert order.perm_id == 9001  # an OPEN_ORDER without a perm id keeps the known one

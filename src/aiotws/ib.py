@@ -163,7 +163,7 @@ class IB:
         if opts.account_updates and acct:
             steps["account updates"] = lambda: c.sync_account_updates(acct, timeout=None)
         if opts.executions:
-            steps["executions"] = lambda: c.sync_executions(timeout=None)
+            steps["executions"] = lambda: c.sync_executions(opts.execution_filter, timeout=None)
         if opts.completed_orders:
             steps["completed orders"] = lambda: c.sync_completed_orders(timeout=None)
         return await run_sync(steps, limit)

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiotws.model.account import ExecutionFilter
+
 __all__ = ["StartupSync", "SyncReport", "SyncStep"]
 
 log = logging.getLogger("aiotws.startup")
@@ -38,6 +40,8 @@ class StartupSync:
     positions: bool = True
     account_updates: bool = True
     executions: bool = True
+    #: which executions (default: every execution TWS reports, today's)
+    execution_filter: ExecutionFilter | None = None
     completed_orders: bool = False
     #: seconds each step may take
     step_timeout: float = 10.0
@@ -45,7 +49,13 @@ class StartupSync:
     @classmethod
     def none(cls) -> StartupSync:
         """Load nothing at connect (a market-data-only program)."""
-        return cls(False, False, False, False, False, False)
+        return cls(
+            open_orders=False,
+            positions=False,
+            account_updates=False,
+            executions=False,
+            completed_orders=False,
+        )
 
 
 @dataclass(frozen=True, slots=True)

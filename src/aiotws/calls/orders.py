@@ -68,6 +68,8 @@ _ZERO: Final = Decimal(0)
 REJECT_CODES: Final = frozenset({201})
 #: errors that refuse a cancel: the order keeps its status (and may still fill)
 CANCEL_REJECT_CODES: Final = frozenset({135, 136, 161, 10147, 10148})
+#: order fields an OPEN_ORDER updates on a known trade's order (TWS's current terms)
+_TWS_OWNED: Final = ("total_quantity", "order_type", "lmt_price", "aux_price", "tif")
 
 
 def _price(x: float | None) -> float | None:
@@ -381,6 +383,10 @@ class OrderCalls(CoreBase):
             if m.perm_id:
                 o.perm_id = m.perm_id
             o.client_id = m.client_id
+            for name in _TWS_OWNED:  # the order as TWS now works it (a modify in TWS …)
+                value = getattr(m, name)
+                if value != getattr(o, name):
+                    setattr(o, name, value)
             if not trade.contract.con_id:
                 trade.contract = m.to_contract()
         trade.order_state = state
