@@ -58,7 +58,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -249,6 +249,27 @@ def _match(session: SimSession, req_id: int, contract: Contract) -> Instrument |
     inst = session.sim.universe.by_con_id(matches[0].contract.con_id)
     assert inst is not None
     return inst
+
+
+def _checked(
+    session: SimSession,
+    req_id: int,
+    contract: Contract,
+    what_to_show: str,
+    check: Callable[[History, int, str], tuple[int, str] | None],
+) -> tuple[Instrument, History, str] | None:
+    """The common prologue: the one instrument named, its history and the upper-cased
+    ``what_to_show`` if ``check`` accepts them; else the error sent and ``None``."""
+    inst = _match(session, req_id, contract)
+    if inst is None:
+        return None
+    history = history_of(session.sim)
+    wts = what_to_show.strip().upper()
+    err = check(history, inst.con_id, wts)
+    if err is not None:
+        session.send_error(req_id, *err)
+        return None
+    return inst, history, wts
 
 
 def _allowed(
@@ -705,15 +726,10 @@ def step_history(sim: Simulator, now: datetime | None = None) -> int:
 def _req_head_timestamp(session: SimSession, msg: ReqHeadTimestamp) -> None:
     sim = session.sim
     req_id = msg.req_id
-    inst = _match(session, req_id, msg.contract)
-    if inst is None:
+    checked = _checked(session, req_id, msg.contract, msg.what_to_show, History.validate)
+    if checked is None:
         return
-    history = history_of(sim)
-    wts = msg.what_to_show.strip().upper()
-    err = history.validate(inst.con_id, wts)
-    if err is not None:
-        session.send_error(req_id, *err)
-        return
+    inst, history, wts = checked
     exchange = msg.contract.exchange
     identity = ("head", inst.con_id, exchange, wts, msg.use_rth, msg.format_date)
     if not _allowed(sim, identity, (inst.con_id, exchange, wts), _weight(wts), True):
@@ -800,15 +816,10 @@ def _prices_changed(
 def _req_historical_ticks(session: SimSession, msg: ReqHistoricalTicks) -> None:
     sim = session.sim
     req_id = msg.req_id
-    inst = _match(session, req_id, msg.contract)
-    if inst is None:
+    checked = _checked(session, req_id, msg.contract, msg.what_to_show, History.validate_ticks)
+    if checked is None:
         return
-    history = history_of(sim)
-    wts = msg.what_to_show.strip().upper()
-    err = history.validate_ticks(inst.con_id, wts)
-    if err is not None:
-        session.send_error(req_id, *err)
-        return
+    inst, history, wts = checked
     now = sim.market_time()
     zone = _session_zone(sim)
     start = end = None
@@ -921,15 +932,10 @@ def _req_real_time_bars(session: SimSession, msg: ReqRealTimeBars) -> None:
     if req_id in subs:
         session.send_error(req_id, 102, "Duplicate ticker id")
         return
-    inst = _match(session, req_id, msg.contract)
-    if inst is None:
+    checked = _checked(session, req_id, msg.contract, msg.what_to_show, History.validate_real_time)
+    if checked is None:
         return
-    history = history_of(sim)
-    wts = msg.what_to_show.strip().upper()
-    err = history.validate_real_time(inst.con_id, wts)
-    if err is not None:
-        session.send_error(req_id, *err)
-        return
+    inst, _, wts = checked
     if _lines_in_use(sim) >= sim.config.market_data_lines:
         session.send_error(
             req_id,
