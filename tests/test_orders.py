@@ -149,3 +149,4 @@ def test_conditions_and_status() -> None:
     with pytest.raises(ValueError, match="conjunction"):
         PriceCondition(conjunction="xor")
     assert OrderStatus("Filled").is_done and not OrderStatus.SUBMITTED.is_done
+    assert OrderStatus.INACTIVE.is_done and not OrderStatus.PENDING_CANCEL.is_done

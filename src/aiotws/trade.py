@@ -39,7 +39,7 @@ from aiotws.errors import OrderCancelled, OrderNotFilled, OrderRejected, Request
 from aiotws.live import LatestUpdates
 from aiotws.model.account import CommissionReport, Fill
 from aiotws.model.contract import Contract
-from aiotws.model.order import Order, OrderState, OrderStatus
+from aiotws.model.order import DONE_STATUSES, Order, OrderState, OrderStatus
 
 __all__ = ["DONE_STATES", "OrderStatusInfo", "Trade", "TradeLogEntry"]
 
@@ -48,9 +48,7 @@ log = logging.getLogger("aiotws.trade")
 _ZERO: Final = Decimal(0)
 
 #: statuses after which nothing more happens to an order
-DONE_STATES: Final = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.API_CANCELLED, OrderStatus.INACTIVE}
-)
+DONE_STATES: Final = DONE_STATUSES
 #: statuses of an order that is (or is about to be) working
 ACTIVE_STATES: Final = frozenset(
     {

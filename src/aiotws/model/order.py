@@ -24,6 +24,7 @@ from aiotws.model.contract import TagValue
 
 __all__ = [
     "COMPETE_AGAINST_BEST_OFFSET_UP_TO_MID",
+    "DONE_STATUSES",
     "ExecutionCondition",
     "LimitIfTouchedOrder",
     "LimitOnCloseOrder",
@@ -80,11 +81,16 @@ class OrderStatus(enum.StrEnum):
 
     @property
     def is_done(self) -> bool:
-        """True for the final states (nothing more will happen to the order)."""
-        return self in _DONE
+        """True for the final states (nothing more will happen to the order): Filled,
+        Cancelled, ApiCancelled and Inactive (IB: "no longer active because it was rejected
+        or cancelled")."""
+        return self in DONE_STATUSES
 
 
-_DONE: Final = frozenset({OrderStatus.API_CANCELLED, OrderStatus.CANCELLED, OrderStatus.FILLED})
+#: the statuses after which nothing more happens to an order
+DONE_STATUSES: Final = frozenset(
+    {OrderStatus.API_CANCELLED, OrderStatus.CANCELLED, OrderStatus.FILLED, OrderStatus.INACTIVE}
+)
 
 
 class OcaType(enum.IntEnum):
