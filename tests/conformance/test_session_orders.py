@@ -20,8 +20,9 @@ from ibapi.execution import ExecutionFilter
 from ibapi.order import Order
 from ibapi.order_cancel import OrderCancel
 
+from aiotws import LimitOrder, Stock
 from aiotws.sim import Simulator
-from aiotws.sim.orders import desk_of
+from aiotws.sim.orders import desk_of, place_manual_order
 
 from .support import Call, Harness, OfficialSession, round_trip
 
@@ -98,6 +99,7 @@ def test_market_order_fills_and_reports(harness: Harness, version: int) -> None:
     report = report["commissionAndFeesReport"]
     assert report.execId == execution.execId and report.commissionAndFees == 1.0
     assert report.currency == "USD"
+    round_trip(s)  # the repeated Filled may still be on its way
     statuses = [c["status"] for c in _calls(s, _of(oid, "orderStatus"), mark)]
     assert statuses == ["PreSubmitted", "Submitted", "Filled", "Filled"]
     final = _calls(s, _of(oid, "orderStatus"), mark)[-1]
@@ -211,3 +213,36 @@ def test_master_client_follows_another_clients_orders(harness: Harness) -> None:
     [ex] = master.wrapper.named("execDetails")
     assert ex["execution"].clientId == 1 and ex["execution"].side == "SLD"
     assert all(c["order"].clientId == 1 for c in master.wrapper.named("openOrder"))
+
+
+@pytest.mark.parametrize("negative", [False, True])
+def test_client_0_binds_manual_orders(harness: Harness, negative: bool) -> None:
+    """TWS's own orders reach client 0 with order id 0; REQ_OPEN_ORDERS binds them
+    (orderBound), REQ_AUTO_OPEN_ORDERS binds the later ones; client 0 then cancels by id."""
+    sim = harness.sim(seed=1, tick_interval=CLOCK, bind_negative_ids=negative)
+    bid = sim.market.quote(AAPL_CON_ID).bid
+    rest = LimitOrder("BUY", 10, round(bid - 20, 2))
+    first = harness.loop.call(place_manual_order, sim, Stock("AAPL"), rest)
+    zero = harness.connect(sim, 0)
+    zero.wrapper.wait_for("openOrderEnd")  # the replay: unbound
+    [replayed] = zero.wrapper.named("openOrder")
+    assert replayed["orderId"] == 0 and replayed["order"].clientId == 0
+    assert replayed["order"].permId == first.perm_id
+    mark = zero.wrapper.mark()
+    zero.client.reqOpenOrders()
+    zero.wrapper.wait_for("openOrderEnd", start=mark)
+    [bound] = zero.wrapper.named("orderBound", mark)
+    oid = -1 if negative else _next_id(zero)
+    assert (bound["permId"], bound["clientId"], bound["orderId"]) == (first.perm_id, 0, oid)
+    assert [c["orderId"] for c in zero.wrapper.named("openOrder", mark)] == [oid]
+    mark = zero.wrapper.mark()
+    zero.client.reqAutoOpenOrders(True)
+    round_trip(zero)
+    later = harness.loop.call(place_manual_order, sim, Stock("AAPL"), rest)
+    zero.wrapper.wait_for("orderStatus", lambda c: c["permId"] == later.perm_id, start=mark)
+    [auto] = zero.wrapper.named("orderBound", mark)
+    assert auto["orderId"] == later.order_id == (-2 if negative else oid + 1)
+    zero.client.cancelOrder(oid, OrderCancel())
+    zero.wrapper.wait_for("orderStatus", _of(oid, "orderStatus", "Cancelled"))
+    zero.wrapper.wait_for("error", lambda c: c["errorCode"] == 202)
+    assert _order_errors(zero) == [(oid, 202)]

@@ -443,3 +443,58 @@ def test_held_order_is_transmitted_by_a_modification(engine: MatchingEngine) -> 
     assert engine.open_orders() == []
     ev = place(engine, 1, LimitOrder("BUY", 10, 90.0), touch(99, 100))
     assert statuses(ev) == ["PreSubmitted", "Submitted"]
+
+
+def test_manual_orders_work_and_are_bound(engine: MatchingEngine) -> None:
+    rest, ev = engine.place_manual(STK, LimitOrder("BUY", 10, 9.0), T0, touch(10.0, 10.1))
+    assert rest.manual and (rest.client_id, rest.order_id) == (0, 0) and rest.perm_id > 0
+    assert [e.status for e in ev if isinstance(e, StatusUpdate)] == [
+        OrderStatus.PRE_SUBMITTED,
+        OrderStatus.SUBMITTED,
+    ]
+    mkt, ev = engine.place_manual(STK, MarketOrder("SELL", 10), T0, touch(10.0, 10.1))
+    [fill] = fills_of(ev)
+    assert fill.execution.manual and fill.execution.order_id == 0 and mkt.done
+    assert engine.unbound() == [rest] and engine.get(0, 0) is None
+    assert engine.open_orders(0) == [rest]  # client 0's open orders include it
+    # client 0 has no order 0: nothing to cancel or modify until it is bound
+    with pytest.raises(OrderError) as e:
+        engine.cancel(0, 0, T0)
+    assert e.value.code == 10147
+    engine.bind(rest, 5)
+    assert rest.order_id == rest.order.order_id == 5 and engine.get(0, 5) is rest
+    assert engine.unbound() == []
+    with pytest.raises(ValueError):
+        engine.bind(rest, 6)  # bound already
+    # client 0 now modifies it by its id; a new order of client 0 must use a higher id
+    engine.place(0, 5, STK, LimitOrder("BUY", 20, 9.0), T0, touch(10.0, 10.1))
+    assert rest.total == 20 and rest.perm_id == rest.order.perm_id
+    with pytest.raises(OrderError) as e:
+        engine.validate(0, 4, LimitOrder("BUY", 1, 9.0))
+    assert e.value.code == 103
+    engine.cancel(0, 5, T0)
+    assert rest.done
+
+
+def test_manual_orders_bound_to_negative_ids(engine: MatchingEngine) -> None:
+    o, _ = engine.place_manual(STK, LimitOrder("BUY", 10, 9.0), T0, order_id=-1)
+    assert o.order_id == -1 and engine.get(0, -1) is o
+    # modifying by the negative id is fine; a new API order with one is not
+    engine.place(0, -1, STK, LimitOrder("BUY", 10, 8.5), T0)
+    assert o.order.lmt_price == 8.5
+    with pytest.raises(OrderError) as e:
+        engine.validate(0, -2, LimitOrder("BUY", 10, 9.0))
+    assert e.value.code in (103, 321)
+    engine.cancel_order(o, T0)
+    assert o.done and engine.cancel_order(o, T0) == []
+
+
+def test_manual_order_validation(engine: MatchingEngine) -> None:
+    with pytest.raises(OrderError) as e:
+        engine.place_manual(STK, Order(action="BUY", total_quantity=Decimal(0)), T0)
+    assert e.value.code == 434
+    child = LimitOrder("SELL", 10, 11.0)
+    child.parent_id = 3
+    with pytest.raises(ValueError):
+        engine.place_manual(STK, child, T0)
+    assert engine.orders() == []

@@ -375,6 +375,8 @@ class OrderCalls(CoreBase):
                 fut.set_result(m.to_order_state())
             return
         state = m.to_order_state()
+        if m.client_id == self.client_id and m.order_id > 0:
+            self._use_id(m.order_id)  # ids TWS knows for this client are used ids
         trade = self._find(m.perm_id, m.client_id, m.order_id)
         if trade is None:
             trade = self._adopt(m.to_contract(), m.to_order())
@@ -444,6 +446,8 @@ class OrderCalls(CoreBase):
         self.completed_order_event.emit(trade)
 
     def _on_order_bound(self, m: OrderBound) -> None:
+        if m.client_id == self.client_id and m.order_id > 0:
+            self._use_id(m.order_id)  # a bound order's id is used: never place under it
         trade = self._trades_by_perm.get(m.perm_id)
         if trade is not None:
             trade.order.order_id = m.order_id

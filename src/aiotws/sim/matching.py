@@ -32,6 +32,9 @@ The model, as TWS behaves (or as close as a simulator gets):
   order of the same bracket with ``transmit=True`` (or re-placing it with ``transmit=True``)
   sends the whole group.
 * A PLACE_ORDER with the id of a live order of the same client modifies it (perm id kept).
+* Orders entered in TWS itself (:meth:`MatchingEngine.place_manual`) belong to client 0
+  with order id 0 (``manual``) and work like any other; :meth:`MatchingEngine.bind` gives one
+  an API order id, after which client 0 modifies and cancels it by that id.
 * Commission: IB's fixed pricing (:func:`ib_commission`), charged on the order's cumulative
   fills (the order's minimum applies once).
 """
@@ -140,12 +143,15 @@ class SimExecution:
     realized_pnl: float | None = None
     model_code: str = ""
     last_liquidity: int = 1
+    #: the fill of an order entered in TWS (seen by client 0 only)
+    manual: bool = False
 
 
 @dataclass(slots=True, eq=False)
 class SimOrder:
     """An order in the book. ``order`` is the order as placed (or last modified), with its
-    ``order_id``, ``client_id``, ``perm_id`` and ``account`` filled in."""
+    ``order_id``, ``client_id``, ``perm_id`` and ``account`` filled in. ``manual``: entered in
+    TWS (client 0; order id 0 until :meth:`MatchingEngine.bind` gives it one)."""
 
     client_id: int
     order_id: int
@@ -169,6 +175,7 @@ class SimOrder:
     completed_time: datetime | None = None
     completed_status: str = ""
     why_held: str = ""
+    manual: bool = False
 
     @property
     def key(self) -> tuple[int, int]:
@@ -319,10 +326,15 @@ class MatchingEngine:
         return [self._by_perm[p] for p in sorted(self._by_perm)]
 
     def open_orders(self, client_id: int | None = None) -> list[SimOrder]:
-        """Transmitted orders not yet done (of ``client_id``, or of every client)."""
+        """Transmitted orders not yet done (of ``client_id``, or of every client; client 0's
+        include the manual orders)."""
         return [
             o for o in self.orders() if o.live and (client_id is None or o.client_id == client_id)
         ]
+
+    def unbound(self) -> list[SimOrder]:
+        """The open manual orders without an API order id yet."""
+        return [o for o in self.orders() if o.manual and o.live and o.order_id == 0]
 
     def completed_orders(self) -> list[SimOrder]:
         """Filled, cancelled and rejected orders, in the order they completed."""
@@ -343,10 +355,33 @@ class MatchingEngine:
                 raise OrderError(104, "Can't modify a filled order.")
             if existing.done:
                 raise OrderError(103, "Duplicate order id")
-        elif order_id <= self._max_id.get(client_id, 0):
-            raise OrderError(103, "Duplicate order id")
-        if order_id <= 0:
-            raise OrderError(321, "Error validating request.-'bN' : cause - Invalid order id")
+        else:
+            if order_id <= self._max_id.get(client_id, 0):
+                raise OrderError(103, "Duplicate order id")
+            if order_id <= 0:
+                raise OrderError(321, "Error validating request.-'bN' : cause - Invalid order id")
+        self._check(order)
+        q = order.total_quantity
+        assert q is not None
+        if existing is not None:
+            if order.action != existing.order.action:
+                raise OrderError(105, "Order being modified does not match original order.")
+            if q <= existing.filled:
+                raise OrderError(
+                    321,
+                    "Error validating request.-'bN' : cause - The order size cannot be "
+                    "reduced below the filled size",
+                )
+        elif order.parent_id:
+            parent = self._by_key.get((client_id, order.parent_id))
+            if parent is None or parent.status in (OrderStatus.CANCELLED, OrderStatus.INACTIVE):
+                raise OrderError(
+                    201, f"Order rejected - reason:Parent order {order.parent_id} not found"
+                )
+        return existing
+
+    def _check(self, order: Order) -> None:
+        """The checks of an order's own fields (size, type, TIF, action, prices, GTD)."""
         q = order.total_quantity
         if q is None or not q.is_finite() or q <= 0:
             raise OrderError(434, "The order size cannot be zero.")
@@ -376,22 +411,6 @@ class MatchingEngine:
                 "Error validating request.-'bN' : cause - Invalid good till date "
                 f"{order.good_till_date!r}",
             )
-        if existing is not None:
-            if order.action != existing.order.action:
-                raise OrderError(105, "Order being modified does not match original order.")
-            if q <= existing.filled:
-                raise OrderError(
-                    321,
-                    "Error validating request.-'bN' : cause - The order size cannot be "
-                    "reduced below the filled size",
-                )
-        elif order.parent_id:
-            parent = self._by_key.get((client_id, order.parent_id))
-            if parent is None or parent.status in (OrderStatus.CANCELLED, OrderStatus.INACTIVE):
-                raise OrderError(
-                    201, f"Order rejected - reason:Parent order {order.parent_id} not found"
-                )
-        return existing
 
     def place(
         self,
@@ -419,6 +438,41 @@ class MatchingEngine:
         if not order.transmit:
             return []
         return self._transmit(o, now, touch)
+
+    def place_manual(
+        self,
+        contract: Contract,
+        order: Order,
+        now: datetime,
+        touch: Touch | None = None,
+        *,
+        tick: float = 0.01,
+        order_id: int = 0,
+    ) -> tuple[SimOrder, list[Event]]:
+        """An order entered in TWS's window: client 0, order id 0 (until :meth:`bind`; or
+        bound at once to ``order_id``), a perm id; transmitted at once. Raises
+        :class:`OrderError` as PLACE_ORDER would and ``ValueError`` for a bracket child (TWS's
+        own brackets are not simulated)."""
+        if order.parent_id:
+            raise ValueError("a manual order cannot be a bracket child")
+        self._check(order)
+        o = self._book(0, 0, contract, replace(order, transmit=True), now, tick)
+        o.manual = True
+        o.transmitted = True
+        if order_id:
+            self.bind(o, order_id)
+        return o, self._accept(o, now, touch)
+
+    def bind(self, o: SimOrder, order_id: int) -> None:
+        """Give the manual order ``o`` the API order id ``order_id`` of client 0 (ORDER_BOUND)."""
+        if not o.manual or o.order_id != 0:
+            raise ValueError(f"order {o.perm_id} is not an unbound manual order")
+        if order_id == 0 or (0, order_id) in self._by_key:
+            raise ValueError(f"order id {order_id} of client 0 is taken")
+        o.order_id = order_id
+        o.order.order_id = order_id
+        self._by_key[o.key] = o
+        self._max_id[0] = max(self._max_id.get(0, 0), order_id)
 
     def reject(
         self,
@@ -459,9 +513,10 @@ class MatchingEngine:
         )
         so = SimOrder(client_id, order_id, perm, contract, o, now, tick)
         so.expires = self._gtd(o) if o.tif == "GTD" else None
-        self._by_key[so.key] = so
         self._by_perm[perm] = so
-        self._max_id[client_id] = max(self._max_id.get(client_id, 0), order_id)
+        if order_id:  # a manual order has none until it is bound
+            self._by_key[so.key] = so
+            self._max_id[client_id] = max(self._max_id.get(client_id, 0), order_id)
         return so
 
     def _gtd(self, order: Order) -> datetime | None:
@@ -549,6 +604,10 @@ class MatchingEngine:
                 f"OrderId {order_id} that needs to be cancelled cannot be cancelled, "
                 f"state: {o.status.value}.",
             )
+        return self._cancel(o, now, "")
+
+    def cancel_order(self, o: SimOrder, now: datetime) -> list[Event]:
+        """Cancel ``o`` as TWS's window does (any order, by reference; nothing if done)."""
         return self._cancel(o, now, "")
 
     def cancel_all(self, now: datetime) -> list[Event]:
@@ -750,6 +809,7 @@ class MatchingEngine:
             currency=self.currency,
             model_code=o.order.model_code,
             last_liquidity=2 if o.order_type in ("MKT",) else 1,
+            manual=o.manual,
         )
         self.executions.append(ex)
         events: list[Event] = [FillEvent(o, ex)]

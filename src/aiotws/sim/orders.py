@@ -28,11 +28,20 @@ What each request gets, as TWS answers it:
 * CANCEL_ORDER: ORDER_STATUS ``Cancelled`` and ERR_MSG 202 ``Order Canceled - reason:``;
   10147 for an id the client has no order under; 10148 for an order already done.
   REQ_GLOBAL_CANCEL cancels every order of every client.
-* REQ_OPEN_ORDERS (this client's), REQ_ALL_OPEN_ORDERS (every client's), REQ_AUTO_OPEN_ORDERS
-  (client 0 only, else 327; there are no manual TWS orders to bind): OPEN_ORDER +
-  ORDER_STATUS each, then OPEN_ORDER_END.
+* REQ_OPEN_ORDERS (this client's; client 0's include the manual orders), REQ_ALL_OPEN_ORDERS
+  (every client's and the manual ones, binding nothing): OPEN_ORDER + ORDER_STATUS each, then
+  OPEN_ORDER_END. From client 0, REQ_OPEN_ORDERS first *binds* every open manual order that
+  has no API order id: it gets the next order id of client 0 (or, with
+  ``config.bind_negative_ids``, the next of -1, -2, …), announced by ORDER_BOUND (server
+  144+, ``MIN_SERVER_VER_API_BIND_ORDER``), and its OPEN_ORDER carries the id.
+* REQ_AUTO_OPEN_ORDERS: client 0 only (else 327); no reply. With ``auto_bind`` true, manual
+  orders placed from then on are bound to client 0 as they are placed (ORDER_BOUND before
+  their first OPEN_ORDER); false stops that.
+* Read-only mode (``config.read_only``) refuses the binding with 321 (the Read-Only text, id
+  -1): REQ_AUTO_OPEN_ORDERS(true) from client 0 is not switched on; REQ_OPEN_ORDERS from
+  client 0 binds nothing (the refusal), then lists the orders as usual, unbound ones with id 0.
 * REQ_COMPLETED_ORDERS: COMPLETED_ORDER for each filled, cancelled or rejected order, then
-  COMPLETED_ORDERS_END (all orders here are API orders, so ``api_only`` changes nothing).
+  COMPLETED_ORDERS_END; ``api_only`` leaves out the manual orders.
 * REQ_EXECUTIONS: EXECUTION_DATA (with the request id) and COMMISSION_REPORT for each
   execution that passes the filter (client id, account, time — ``yyyymmdd hh:mm:ss`` in the
   TWS zone, with a zone, or ``yyyymmdd-hh:mm:ss`` UTC — symbol, sec type, exchange, side,
@@ -42,9 +51,13 @@ What each request gets, as TWS answers it:
   for an exercise); an exercise books the option's closing and the underlying's delivery as
   executions (no commission) in the account; a lapse closes the position at 0.
 
+Manual orders (entered in TWS's window: :func:`place_manual_order`, :func:`cancel_manual_order`)
+are client 0's: order id 0 until bound, a perm id; they work and fill like any order.
+
 Order messages (OPEN_ORDER, ORDER_STATUS, EXECUTION_DATA, COMMISSION_REPORT) go to the placing
-client and to the master client (``config.master_client_id``); errors only to the client
-that asked. Fills move the account (``aiotws.sim.accounts``). On the market clock
+client and to the master client (``config.master_client_id``); those of manual orders, bound
+or not, only to client 0 (the master sees TWS's orders only when it is client 0); errors only
+to the client that asked. Fills move the account (``aiotws.sim.accounts``). On the market clock
 (:func:`step_orders`) the instruments with live orders move (those no market data
 subscription already moved) and their orders react; when the simulated time crosses 16:00
 New York on a business day, :func:`close_session` runs the close.
@@ -93,6 +106,7 @@ from aiotws.wire.messages.orders import (
     ExerciseOptions,
     OpenOrder,
     OpenOrderEnd,
+    OrderBound,
     OrderStatusMsg,
     PlaceOrder,
     ReqAllOpenOrders,
@@ -101,8 +115,18 @@ from aiotws.wire.messages.orders import (
     ReqGlobalCancel,
     ReqOpenOrders,
 )
+from aiotws.wire.versions import SV
 
-__all__ = ["OrderDesk", "close_session", "desk_of", "step_orders", "touch_of"]
+__all__ = [
+    "OrderDesk",
+    "bind_manual_orders",
+    "cancel_manual_order",
+    "close_session",
+    "desk_of",
+    "place_manual_order",
+    "step_orders",
+    "touch_of",
+]
 
 _STORE: Final = "orders"
 _NEW_YORK: Final = ZoneInfo("America/New_York")
@@ -110,6 +134,8 @@ _CLOSE: Final = time(16, 0)
 #: order types whose lmt_price / aux_price must be on the price ladder
 _LIMIT_PRICED: Final = frozenset({"LMT", "STP LMT", "LOC", "LIT"})
 _STOP_PRICED: Final = frozenset({"STP", "STP LMT", "MIT", "LIT"})
+#: the session state key of client 0's REQ_AUTO_OPEN_ORDERS setting
+_AUTO_BIND: Final = "auto_bind"
 
 
 @dataclass(slots=True)
@@ -122,6 +148,8 @@ class OrderDesk:
     seen: dict[int, int] = field(default_factory=dict)
     #: the simulated time the clock hook last ran at (for the session close)
     last_time: datetime | None = None
+    #: the last negative order id given to a bound manual order (``bind_negative_ids``)
+    last_negative_id: int = 0
 
 
 def desk_of(sim: Simulator) -> OrderDesk:
@@ -160,9 +188,18 @@ def touch_of(sim: Simulator, con_id: int) -> Touch | None:
 # -- sending ----------------------------------------------------------------------------------
 
 
-def _audience(sim: Simulator, client_id: int) -> list[SimSession]:
+def _sees(session: SimSession, client_id: int, manual: bool) -> bool:
+    """Does ``session`` follow the orders (and executions) of ``client_id`` / TWS?"""
+    if manual:
+        return session.client_id == 0
+    return session.client_id == client_id or session.is_master
+
+
+def _audience(sim: Simulator, client_id: int, manual: bool = False) -> list[SimSession]:
     out = []
-    s = sim.clients.get(client_id)
+    s = sim.clients.get(0 if manual else client_id)
+    if manual:
+        return [s] if s is not None else []
     if s is not None:
         out.append(s)
     master = sim.config.master_client_id
@@ -241,7 +278,7 @@ def _dispatch(sim: Simulator, events: list[Event]) -> None:
     desk = desk_of(sim)
     for ev in events:
         o = ev.order
-        targets = _audience(sim, o.client_id)
+        targets = _audience(sim, o.client_id, o.manual)
         if isinstance(ev, FillEvent):
             x = ev.execution
             x.realized_pnl = ledger_of(sim).apply_fill(
@@ -259,7 +296,7 @@ def _dispatch(sim: Simulator, events: list[Event]) -> None:
             if ev.open_order:
                 s.send(_open_order(s, o, ev.status.value))
             s.send(_order_status(o, ev))
-        if ev.reason is not None:
+        if ev.reason is not None and o.order_id:
             s_own = sim.clients.get(o.client_id)
             if s_own is not None:
                 s_own.send_error(o.order_id, 202, f"Order Canceled - reason:{ev.reason}")
@@ -271,7 +308,7 @@ def _replay(session: SimSession) -> None:
     if not sim.config.download_open_orders or session.client_id is None:
         return
     desk = desk_of(sim)
-    orders = desk.engine.open_orders(None if session.is_master else session.client_id)
+    orders = [o for o in desk.engine.open_orders() if _sees(session, o.client_id, o.manual)]
     if not orders:
         return
     _send_open_orders(session, orders)
@@ -430,6 +467,92 @@ def _what_if(
     session.send(OpenOrder.from_order(contract, o, state, version=session.version))
 
 
+# -- manual orders and binding ----------------------------------------------------------------
+
+
+def _auto_binder(sim: Simulator) -> SimSession | None:
+    """Client 0's session if it asked to bind manual orders as they are placed."""
+    s = sim.clients.get(0)
+    if s is None or not s.state.get(_AUTO_BIND) or sim.config.read_only:
+        return None
+    return s
+
+
+def _new_bound_id(sim: Simulator) -> int:
+    """The API order id TWS gives a manual order it binds to client 0."""
+    if sim.config.bind_negative_ids:
+        desk = desk_of(sim)
+        desk.last_negative_id -= 1
+        return desk.last_negative_id
+    oid = sim.next_order_id(0)
+    sim.use_order_id(0, oid)
+    return oid
+
+
+def _announce_bound(sim: Simulator, o: SimOrder) -> None:
+    s = sim.clients.get(0)
+    if s is not None and s.version >= SV.API_BIND_ORDER:
+        s.send(OrderBound(o.perm_id, 0, o.order_id))
+
+
+def place_manual_order(sim: Simulator, contract: Contract, order: Order) -> SimOrder:
+    """Place ``order`` as if entered in TWS's own window (a "manual" order).
+
+    It belongs to client 0 with order id 0 and gets a perm id; it works and fills on the
+    matching engine like any order, and client 0 sees it (OPEN_ORDER, ORDER_STATUS,
+    executions). When client 0 asked for REQ_AUTO_OPEN_ORDERS(true) it is bound at once
+    (ORDER_BOUND, then its OPEN_ORDER with the new id). Raises ``ValueError`` for a contract
+    that matches no instrument or several, or an account not managed here, and
+    :class:`~aiotws.sim.matching.OrderError` for an order TWS would refuse (as PLACE_ORDER)."""
+    matches = sim.universe.match(contract)
+    if len(matches) != 1:
+        raise ValueError(f"{contract} matches {len(matches)} instruments, not one")
+    details = matches[0]
+    qualified = details.contract
+    order = replace(order)
+    order.account = order.account or sim.config.accounts[0]
+    if order.account not in sim.config.accounts:
+        raise ValueError(f"account {order.account!r} is not managed here")
+    bad = _off_ladder(sim, details, order)
+    if bad is not None:
+        raise OrderError(
+            110, "The price does not conform to the minimum price variation for this contract."
+        )
+    desk = desk_of(sim)
+    binder = _auto_binder(sim)
+    oid = _new_bound_id(sim) if binder is not None else 0
+    o, events = desk.engine.place_manual(
+        qualified,
+        order,
+        sim.market_time(),
+        touch_of(sim, qualified.con_id),
+        tick=details.min_tick,
+        order_id=oid,
+    )
+    if oid:
+        _announce_bound(sim, o)
+    desk.seen.setdefault(qualified.con_id, sim.market.serial(qualified.con_id))
+    _dispatch(sim, events)
+    sim.ensure_market_clock()
+    return o
+
+
+def cancel_manual_order(sim: Simulator, order: SimOrder) -> None:
+    """Cancel ``order`` from TWS's window (any order; nothing happens if it is done)."""
+    _dispatch(sim, desk_of(sim).engine.cancel_order(order, sim.market_time()))
+
+
+def bind_manual_orders(sim: Simulator) -> list[SimOrder]:
+    """Bind every open manual order without an API order id to client 0, as client 0's
+    REQ_OPEN_ORDERS does (ORDER_BOUND to client 0 for each); returns them."""
+    engine = desk_of(sim).engine
+    bound = engine.unbound()
+    for o in bound:
+        engine.bind(o, _new_bound_id(sim))
+        _announce_bound(sim, o)
+    return bound
+
+
 # -- cancelling -------------------------------------------------------------------------------
 
 
@@ -456,7 +579,13 @@ def _req_global_cancel(session: SimSession, msg: ReqGlobalCancel) -> None:
 
 @handles(ReqOpenOrders)
 def _req_open_orders(session: SimSession, msg: ReqOpenOrders) -> None:
-    _send_open_orders(session, desk_of(session.sim).engine.open_orders(session.client_id))
+    sim = session.sim
+    if session.client_id == 0:
+        if sim.config.read_only:
+            session.refuse_read_only(ReqOpenOrders.MSG_ID, -1)
+        else:
+            bind_manual_orders(sim)
+    _send_open_orders(session, desk_of(sim).engine.open_orders(session.client_id))
 
 
 @handles(ReqAllOpenOrders)
@@ -471,14 +600,18 @@ def _req_auto_open_orders(session: SimSession, msg: ReqAutoOpenOrders) -> None:
             -1, 327, "Only the client with id 0 can bind orders placed manually in TWS"
         )
         return
-    session.state["auto_bind"] = msg.auto_bind
-    _send_open_orders(session, desk_of(session.sim).engine.open_orders(0))
+    if msg.auto_bind and session.sim.config.read_only:
+        session.refuse_read_only(ReqAutoOpenOrders.MSG_ID, -1)
+        return
+    session.state[_AUTO_BIND] = msg.auto_bind
 
 
 @handles(ReqCompletedOrders)
 def _req_completed_orders(session: SimSession, msg: ReqCompletedOrders) -> None:
     sim = session.sim
     for o in desk_of(sim).engine.completed_orders():
+        if o.manual and msg.api_only:
+            continue
         order = replace(o.order, filled_quantity=o.filled)
         state = OrderState(
             status=o.status.value,
@@ -536,7 +669,7 @@ def _req_executions(session: SimSession, msg: ReqExecutions) -> None:
             )
             return
     for x in desk_of(sim).engine.executions:
-        if not session.is_master and x.client_id != session.client_id:
+        if not _sees(session, x.client_id, x.manual):
             continue
         if _passes(sim, f, x, after):
             session.send(_execution_data(sim, session, msg.req_id, x))

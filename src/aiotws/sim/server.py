@@ -7,6 +7,10 @@ refuses a client id already in use with 326 and a close. It is *stricter* than T
 request that does not parse at the negotiated version gets ERR_MSG 320 naming the message and
 the field, so client encoder bugs surface in tests.
 
+:meth:`Simulator.restart` is TWS's daily restart: every connection is closed, connects are
+refused for the downtime, then it listens again on the same host and port with all its state
+(``sim.store``: orders and ledger; the universe, market and history; the next valid ids).
+
 Requests are answered by handlers registered per message class (:func:`handles`); each
 domain module of ``aiotws.sim`` adds its own.
 """
@@ -132,6 +136,9 @@ class SimConfig:
     download_open_orders: bool = True
     #: chance (seeded) that a fill's COMMISSION_REPORT is sent before its EXECUTION_DATA
     commission_report_first: float = 0.1
+    #: TWS's "Use negative numbers to bind automatic orders": manual orders bound to client
+    #: 0 get -1, -2, … instead of client 0's next order ids
+    bind_negative_ids: bool = False
 
 
 @dataclass
@@ -261,7 +268,7 @@ class SimSession(asyncio.Protocol):
             self.send_error(-1, 321, "START_API sent twice")
             return
         if self.sim.config.read_only and msg.MSG_ID in READ_ONLY_BLOCKED:
-            self._refuse_read_only(msg.MSG_ID, getattr(msg, "order_id", -1))
+            self.refuse_read_only(msg.MSG_ID, getattr(msg, "order_id", -1))
             return
         if type(msg) in self.sim.faults.unanswered:
             self.sim.requests.append(msg)
@@ -273,7 +280,8 @@ class SimSession(asyncio.Protocol):
         self.sim.requests.append(msg)
         handler(self, msg)
 
-    def _refuse_read_only(self, msg_id: int, order_id: int) -> None:
+    def refuse_read_only(self, msg_id: int, order_id: int) -> None:
+        """Refuse request ``msg_id`` as TWS's Read-Only API does: 321 with the Read-Only text."""
         self.send_error(
             order_id,
             321,
@@ -284,7 +292,7 @@ class SimSession(asyncio.Protocol):
     def _on_undecodable(self, e: DecodeError) -> None:
         if self.sim.config.read_only and e.msg_id in READ_ONLY_BLOCKED:
             # TWS refuses order requests in read-only mode before it reads their fields
-            self._refuse_read_only(e.msg_id, -1)
+            self.refuse_read_only(e.msg_id, -1)
             return
         if isinstance(e, UnknownMessageId) and e.msg_id is not None:
             known = Out(e.msg_id).name if e.msg_id in Out._value2member_map_ else None
@@ -385,6 +393,8 @@ class Simulator:
         self._universe: Universe | None = None
         self._market: Market | None = None
         self._clock: asyncio.Task[None] | None = None
+        #: True while :meth:`restart` is down (closing, or waiting out the downtime)
+        self.restarting = False
         start = cfg.market_start or datetime.now(UTC)
         self._time_base = (cfg.clock(), start if start.tzinfo else start.replace(tzinfo=UTC))
         self.host = cfg.host
@@ -441,14 +451,45 @@ class Simulator:
         now = datetime.now(ZoneInfo(self.config.time_zone))
         return now.strftime("%Y%m%d %H:%M:%S ") + (now.tzname() or "UTC")
 
+    @property
+    def is_serving(self) -> bool:
+        """True while the simulator listens (not before :meth:`start`, after :meth:`stop`,
+        or while :meth:`restart` is down)."""
+        return self._server is not None and self._server.is_serving()
+
     async def start(self) -> None:
+        await self._listen(self.config.host, self.config.port)
+
+    async def _listen(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SimSession(self), self.config.host, self.config.port
-        )
+        self._server = await loop.create_server(lambda: SimSession(self), host, port)
         sock = self._server.sockets[0].getsockname()
         self.host, self.port = sock[0], sock[1]
         log.info("simulator listening on %s:%d", self.host, self.port)
+
+    async def restart(self, downtime: float = 0.0) -> None:
+        """Restart as TWS's daily auto-restart does: stop listening, close every client
+        connection, stay down ``downtime`` seconds (connects are refused meanwhile), then
+        listen again on the same host and port.
+
+        Everything but the connections survives: ``sim.store`` (orders, executions, the
+        ledger), the universe, the market and its history, the next valid ids, the market
+        clock. Per-connection state (subscriptions, client 0's auto-binding) is gone, as it
+        is in TWS; clients reconnect and resubscribe."""
+        if self._server is None:
+            raise RuntimeError("the simulator is not running")
+        self.restarting = True
+        try:
+            server, self._server = self._server, None
+            server.close()
+            await self.drop_connections()
+            await server.wait_closed()
+            log.info("simulator down for %.3f s (restart)", downtime)
+            if downtime > 0:
+                await asyncio.sleep(downtime)
+            await self._listen(self.config.host, self.port)  # the same port, even for port 0
+        finally:
+            self.restarting = False
 
     async def stop(self) -> None:
         if self._clock is not None:
@@ -482,7 +523,10 @@ class Simulator:
         await self.stop()
 
     async def serve_forever(self) -> None:
+        """Serve until cancelled (across :meth:`restart` s), then stop."""
         if self._server is None:
             await self.start()
-        assert self._server is not None
-        await self._server.serve_forever()
+        try:
+            await asyncio.get_running_loop().create_future()  # until cancelled
+        finally:
+            await self.stop()
