@@ -5,6 +5,9 @@ for a non-live type, the initial burst of ticks, then (for a subscription) the u
 every market step until CANCEL_MKT_DATA; a snapshot ends with TICK_SNAPSHOT_END. Errors as
 TWS sends them: 200 unknown or ambiguous contract, 101 too many market data lines, 102
 duplicate ticker id, 300 cancel of an unknown id, 321 generic ticks on a snapshot.
+
+While ``sim.data_paused`` (IB connectivity lost, a market data farm down, a hang) no tick is
+sent: a subscription made meanwhile gets its TICK_REQ_PARAMS and its ticks from the resume.
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ def _lines_in_use(sim: Simulator) -> int:
 
 
 def _send(session: SimSession, sub: MarketSubscription, events: list[TickEvent]) -> None:
+    if session.sim.data_paused:  # IB connectivity lost or the farm down: no ticks
+        return
     picked = select_ticks(events, sub.generic_ticks)
     if sub.delayed:
         picked = to_delayed(picked)

@@ -8,8 +8,15 @@ request that does not parse at the negotiated version gets ERR_MSG 320 naming th
 the field, so client encoder bugs surface in tests.
 
 :meth:`Simulator.restart` is TWS's daily restart: every connection is closed, connects are
-refused for the downtime, then it listens again on the same host and port with all its state
-(``sim.store``: orders and ledger; the universe, market and history; the next valid ids).
+refused (or accepted and closed, or accepted and never answered) for the downtime, then it
+listens again on the same host and port with all its state (``sim.store``: orders and
+ledger; the universe, market and history; the next valid ids).
+
+The session faults a resilient client must survive (issue 7): an IB-side outage
+(:meth:`Simulator.connectivity_lost` / :meth:`Simulator.connectivity_restored`: 1100 repeated,
+then 1101 or 1102), farm flaps (:meth:`Simulator.farm_flap`), a wedged TWS
+(:meth:`Simulator.hang` / :meth:`Simulator.unhang`), and the :class:`Faults` switches for
+client ids TWS still holds and connections cut at the worst moment.
 
 Requests are answered by handlers registered per message class (:func:`handles`); each
 domain module of ``aiotws.sim`` adds its own.
@@ -28,6 +35,16 @@ from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiotws.errors import DecodeError, UnknownMessageId
+from aiotws.sim.faults import (
+    CONNECTIVITY_LOST,
+    CONNECTIVITY_RESTORED_DATA_LOST,
+    CONNECTIVITY_RESTORED_DATA_MAINTAINED,
+    RESTART_MODES,
+    DownListener,
+    RestartMode,
+    farm_kind,
+    farm_notice,
+)
 from aiotws.sim.market import Market
 from aiotws.sim.universe import Universe
 from aiotws.wire.connection import (
@@ -69,6 +86,17 @@ HandlerFn = Callable[["SimSession", Req], None]
 
 #: functions the market clock calls every ``tick_interval`` (registered by domain modules)
 _CLOCK_HOOKS: Final[list[Callable[[Simulator], object]]] = []
+
+#: the modules whose clock hooks feed market data (top of book, depth and tick-by-tick,
+#: keep-up-to-date and real-time bars): they pause while IB connectivity is lost, a market
+#: data farm is down or the simulator hangs. The others (orders, accounts) keep running.
+_FEED_MODULES: Final = frozenset(
+    {"aiotws.sim.marketdata", "aiotws.sim.depth", "aiotws.sim.historical"}
+)
+
+
+def _is_feed(hook: Callable[[Simulator], object]) -> bool:
+    return getattr(hook, "__module__", "") in _FEED_MODULES
 
 
 def on_clock(fn: Callable[[Simulator], object]) -> Callable[[Simulator], object]:
@@ -139,6 +167,13 @@ class SimConfig:
     #: TWS's "Use negative numbers to bind automatic orders": manual orders bound to client
     #: 0 get -1, -2, … instead of client 0's next order ids
     bind_negative_ids: bool = False
+    #: seconds between the repeats of 1100 while :meth:`Simulator.connectivity_lost` lasts
+    #: (TWS repeats it every ~5 s); ``0`` or less: sent once
+    connectivity_repeat: float = 5.0
+    #: the per-session subscriptions (``SimSession.state`` keys) that
+    #: ``connectivity_restored(data_lost=True)`` drops: market data, depth, tick-by-tick
+    #: (add ``"rt_bars"``, ``"hist_live"`` to drop real-time and keep-up-to-date bars too)
+    data_lost_drops: tuple[str, ...] = ("mkt_data", "mkt_depth", "tick_by_tick")
 
 
 @dataclass
@@ -150,12 +185,23 @@ class Faults:
     ``silent_start_api``: answer the handshake, then never send NEXT_VALID_ID.
     ``unanswered``: request classes the simulator swallows without a reply (to exercise
     timeouts and cancellation); they are still recorded in ``sim.requests``.
+    ``hold_client_ids``: seconds a client id stays in use after its socket closed: a
+    START_API with it meanwhile gets 326 and a close (TWS still holding the old session
+    after a crash or a fast reconnect).
+    ``drop_after_handshake``: one-shot: the next connection is closed right after the
+    handshake reply, before START_API is answered; then it resets itself to ``False``.
+    ``drop_mid_message``: one-shot: the next message the simulator sends (to any client)
+    is cut: its length prefix and half its payload are written, then the connection is
+    closed; then it resets itself to ``False``.
     """
 
     close_on_accept: bool = False
     silent_handshake: bool = False
     silent_start_api: bool = False
     unanswered: set[type[OutMessage]] = field(default_factory=set)
+    hold_client_ids: float = 0.0
+    drop_after_handshake: bool = False
+    drop_mid_message: bool = False
 
 
 class SimSession(asyncio.Protocol):
@@ -182,9 +228,13 @@ class SimSession(asyncio.Protocol):
             transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.sim.sessions.discard(self)
-        if self.client_id is not None and self.sim.clients.get(self.client_id) is self:
-            del self.sim.clients[self.client_id]
+        sim = self.sim
+        sim.sessions.discard(self)
+        if self.client_id is not None and sim.clients.get(self.client_id) is self:
+            del sim.clients[self.client_id]
+            hold = sim.faults.hold_client_ids
+            if hold > 0:
+                sim._held_ids[self.client_id] = asyncio.get_running_loop().time() + hold
         for cb in self.sim.on_session_end:
             cb(self)
         if not self.closed.done():
@@ -194,6 +244,10 @@ class SimSession(asyncio.Protocol):
         for ev in self.conn.receive_data(data):
             if self.transport is None or self.transport.is_closing():
                 return
+            if self.sim.is_hung:  # read (the framing stays in step), answer nothing
+                if isinstance(ev, OutMessage):
+                    self.sim.hung_requests.append(ev)
+                continue
             if isinstance(ev, ClientHello):
                 self._on_hello(ev)
             elif isinstance(ev, UndecodableFrame):
@@ -222,10 +276,13 @@ class SimSession(asyncio.Protocol):
             self.close()
             return
         self.write(self.conn.accept(version, self.sim.connection_time_text()))
+        if self.sim.faults.drop_after_handshake:
+            self.sim.faults.drop_after_handshake = False
+            self.close()
 
     def _start_api(self, msg: StartApi) -> None:
         sim = self.sim
-        if msg.client_id in sim.clients:
+        if msg.client_id in sim.clients or sim.client_id_held(msg.client_id):
             self.send_error(
                 -1,
                 326,
@@ -241,8 +298,13 @@ class SimSession(asyncio.Protocol):
             return
         self.send(ManagedAccts(sim.config.accounts))
         self.send(NextValidId(sim.next_order_id(msg.client_id)))
+        down = sim.farms_down
         for code, text in sim.config.connect_notices:
-            self.send_error(-1, code, text)
+            farm = text.rpartition(":")[2]
+            # a farm down now is reported broken, not OK
+            self.send_error(-1, *(farm_notice(farm, ok=False) if farm in down else (code, text)))
+        if sim.is_connectivity_lost:
+            self.send_error(-1, *CONNECTIVITY_LOST)
         for cb in sim.on_session_start:
             cb(self)
 
@@ -332,13 +394,23 @@ class SimSession(asyncio.Protocol):
     # -- output ----------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
+        """Write raw bytes to the client (nothing while the simulator hangs)."""
+        if self.sim.is_hung:
+            return
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
     def send(self, msg: InMessage) -> None:
         """Send ``msg`` to this client at its negotiated version."""
         if self.conn.state is State.OPEN:
-            self.write(self.conn.send(msg))
+            data = self.conn.send(msg)
+            faults = self.sim.faults
+            if faults.drop_mid_message and not self.sim.is_hung:
+                faults.drop_mid_message = False
+                self.write(data[: 4 + (len(data) - 4) // 2])  # the length, half the payload
+                self.close()
+                return
+            self.write(data)
 
     def send_error(self, req_id: int, code: int, text: str, reject_json: str = "") -> None:
         """Send ERR_MSG in the layout of this client's version."""
@@ -395,6 +467,15 @@ class Simulator:
         self._clock: asyncio.Task[None] | None = None
         #: True while :meth:`restart` is down (closing, or waiting out the downtime)
         self.restarting = False
+        #: requests read while :meth:`hang` lasted: dropped unanswered (not in ``requests``)
+        self.hung_requests: list[OutMessage] = []
+        self._hung = False
+        self._connectivity_lost = False
+        self._repeat: asyncio.Task[None] | None = None
+        self._farms_down: dict[str, int] = {}  # farm -> how many flaps hold it down
+        self._held_ids: dict[int, float] = {}  # client id -> loop time it is free again
+        self._down: DownListener | None = None
+        self._is_down = asyncio.Event()  # set while a restart is down (set up, not yet back)
         start = cfg.market_start or datetime.now(UTC)
         self._time_base = (cfg.clock(), start if start.tzinfo else start.replace(tzinfo=UTC))
         self.host = cfg.host
@@ -432,11 +513,22 @@ class Simulator:
             return
         while True:
             await asyncio.sleep(interval)
-            for hook in _CLOCK_HOOKS:
-                try:
-                    hook(self)
-                except Exception:
-                    log.exception("market clock hook %r failed", hook)
+            self.step_clock()
+
+    def step_clock(self) -> None:
+        """One tick of the market clock: every clock hook once (the clock calls it every
+        ``tick_interval``; with ``tick_interval=0`` tests call it). Nothing runs while the
+        simulator hangs; the market data feeds skip it while :attr:`data_paused`."""
+        if self._hung:
+            return
+        paused = self.data_paused
+        for hook in _CLOCK_HOOKS:
+            if paused and _is_feed(hook):
+                continue
+            try:
+                hook(self)
+            except Exception:
+                log.exception("market clock hook %r failed", hook)
 
     def next_order_id(self, client_id: int) -> int:
         """The next valid order id TWS would announce to ``client_id``."""
@@ -467,15 +559,24 @@ class Simulator:
         self.host, self.port = sock[0], sock[1]
         log.info("simulator listening on %s:%d", self.host, self.port)
 
-    async def restart(self, downtime: float = 0.0) -> None:
+    async def restart(self, downtime: float = 0.0, mode: RestartMode = "refuse") -> None:
         """Restart as TWS's daily auto-restart does: stop listening, close every client
-        connection, stay down ``downtime`` seconds (connects are refused meanwhile), then
-        listen again on the same host and port.
+        connection, stay down ``downtime`` seconds, then listen again on the same host and
+        port.
+
+        While down, ``mode`` says what a connect meets: ``"refuse"`` nothing listens (TWS
+        gone); ``"accept_close"`` TCP is accepted and closed at once (TWS starting up, or at
+        its login screen); ``"silent"`` TCP is accepted and never answered, not even the
+        handshake (a wedged gateway; those connections are closed when the downtime ends).
 
         Everything but the connections survives: ``sim.store`` (orders, executions, the
-        ledger), the universe, the market and its history, the next valid ids, the market
-        clock. Per-connection state (subscriptions, client 0's auto-binding) is gone, as it
-        is in TWS; clients reconnect and resubscribe."""
+        ledger), the universe, the market and its history, the next valid ids (past every
+        id used), the market clock, client ids held by ``faults.hold_client_ids``.
+        Per-connection state (subscriptions, client 0's auto-binding) is gone, as it is in
+        TWS; clients reconnect and resubscribe. The restarted process is connected to IB
+        again: a lost connectivity, farms down and a hang end with the restart."""
+        if mode not in RESTART_MODES:
+            raise ValueError(f"restart mode must be one of {', '.join(RESTART_MODES)}")
         if self._server is None:
             raise RuntimeError("the simulator is not running")
         self.restarting = True
@@ -484,17 +585,44 @@ class Simulator:
             server.close()
             await self.drop_connections()
             await server.wait_closed()
-            log.info("simulator down for %.3f s (restart)", downtime)
+            self._reset_upstream()
+            log.info("simulator down for %.3f s (restart, %s)", downtime, mode)
+            if mode != "refuse":
+                self._down = DownListener(mode)
+                await self._down.start(self.config.host, self.port)
+            self._is_down.set()
             if downtime > 0:
                 await asyncio.sleep(downtime)
+            await self._close_down_listener()
             await self._listen(self.config.host, self.port)  # the same port, even for port 0
         finally:
             self.restarting = False
+            self._is_down.clear()
+            await self._close_down_listener()
+
+    async def wait_down(self) -> None:
+        """Wait until a running :meth:`restart` is down: its connections are closed and the
+        port refuses, or accepts per its ``mode``. Returns at once while it is down."""
+        await self._is_down.wait()
+
+    async def _close_down_listener(self) -> None:
+        down, self._down = self._down, None
+        if down is not None:
+            await down.close()
+
+    def _reset_upstream(self) -> None:
+        """A fresh TWS process: connected to IB, its farms OK, not hung."""
+        self._stop_repeat()
+        self._connectivity_lost = False
+        self._farms_down.clear()
+        self._hung = False
 
     async def stop(self) -> None:
         if self._clock is not None:
             self._clock.cancel()
             self._clock = None
+        self._stop_repeat()
+        await self._close_down_listener()
         if self._server is None:
             return
         self._server.close()
@@ -514,6 +642,116 @@ class Simulator:
         """Send an ERR_MSG to every started client (e.g. 1100 connectivity lost)."""
         for s in list(self.clients.values()):
             s.send_error(req_id, code, text)
+
+    # -- session faults ----------------------------------------------------------------------
+
+    @property
+    def is_connectivity_lost(self) -> bool:
+        """True from :meth:`connectivity_lost` to :meth:`connectivity_restored`."""
+        return self._connectivity_lost
+
+    @property
+    def farms_down(self) -> frozenset[str]:
+        """The farms reported broken now (:meth:`farm_down`, :meth:`farm_flap`)."""
+        return frozenset(self._farms_down)
+
+    @property
+    def is_hung(self) -> bool:
+        """True from :meth:`hang` to :meth:`unhang`."""
+        return self._hung
+
+    @property
+    def data_paused(self) -> bool:
+        """True while no market data flows: connectivity lost, a market data farm down, or
+        hung. Orders still fill and are reported (except while hung)."""
+        return (
+            self._hung
+            or self._connectivity_lost
+            or any(farm_kind(f) == "market" for f in self._farms_down)
+        )
+
+    def connectivity_lost(self) -> None:
+        """IB's servers are gone, the API socket stays up (TWS's nightly reset): 1100 to
+        every started client, repeated every ``config.connectivity_repeat`` seconds (and
+        sent to clients that start meanwhile) until :meth:`connectivity_restored`. Market
+        data stops; orders keep filling and their reports keep coming."""
+        self._connectivity_lost = True
+        self.broadcast_error(*CONNECTIVITY_LOST)
+        if self._repeat is None or self._repeat.done():
+            self._repeat = asyncio.get_running_loop().create_task(self._repeat_lost())
+
+    async def _repeat_lost(self) -> None:
+        interval = self.config.connectivity_repeat
+        if interval <= 0:
+            return
+        while self._connectivity_lost:
+            await asyncio.sleep(interval)
+            if self._connectivity_lost and not self._hung:
+                self.broadcast_error(*CONNECTIVITY_LOST)
+
+    def _stop_repeat(self) -> None:
+        if self._repeat is not None:
+            self._repeat.cancel()
+            self._repeat = None
+
+    def connectivity_restored(self, data_lost: bool = False) -> None:
+        """IB is back: the 1100 repeats stop, and every started client gets 1101 (``data_lost``:
+        the market data, depth and tick-by-tick subscriptions of every session are dropped
+        first, ``config.data_lost_drops``; clients must subscribe again) or 1102 (data
+        maintained: the subscriptions stay and their ticks resume)."""
+        self._connectivity_lost = False
+        self._stop_repeat()
+        if data_lost:
+            for s in list(self.sessions):
+                for key in self.config.data_lost_drops:
+                    s.state.pop(key, None)
+            self.broadcast_error(*CONNECTIVITY_RESTORED_DATA_LOST)
+        else:
+            self.broadcast_error(*CONNECTIVITY_RESTORED_DATA_MAINTAINED)
+
+    def farm_down(self, farm: str = "usfarm") -> None:
+        """Report ``farm`` broken (2103 market data, 2105 HMDS, 2157 sec-def, by its name);
+        a market data farm's ticks pause until :meth:`farm_up`. Subscriptions are kept."""
+        self._farms_down[farm] = self._farms_down.get(farm, 0) + 1
+        self.broadcast_error(*farm_notice(farm, ok=False))
+
+    def farm_up(self, farm: str = "usfarm") -> None:
+        """Report ``farm`` OK again (2104, 2106, 2158) and resume its ticks."""
+        n = self._farms_down.pop(farm, 0) - 1
+        if n > 0:  # another flap of the same farm still holds it down
+            self._farms_down[farm] = n
+        self.broadcast_error(*farm_notice(farm, ok=True))
+
+    async def farm_flap(self, farm: str = "usfarm", down: float = 3.0) -> None:
+        """A farm flap: :meth:`farm_down`, ``down`` seconds, :meth:`farm_up` (also when
+        cancelled)."""
+        self.farm_down(farm)
+        try:
+            await asyncio.sleep(down)
+        finally:
+            self.farm_up(farm)
+
+    def hang(self) -> None:
+        """Wedge the simulator: every connection stays open, but nothing is answered or
+        sent (ticks, fills and notices included) until :meth:`unhang`. Requests read
+        meanwhile are dropped (kept in :attr:`hung_requests`, not in :attr:`requests`);
+        new connections are accepted and get no handshake answer. The market clock stops."""
+        self._hung = True
+
+    def unhang(self) -> None:
+        """Answer again: requests from now on are served, the clock and feeds resume.
+        What was dropped while hung stays dropped."""
+        self._hung = False
+
+    def client_id_held(self, client_id: int) -> bool:
+        """True while ``faults.hold_client_ids`` keeps ``client_id`` in use after its close."""
+        until = self._held_ids.get(client_id)
+        if until is None:
+            return False
+        if asyncio.get_running_loop().time() < until:
+            return True
+        del self._held_ids[client_id]
+        return False
 
     async def __aenter__(self) -> Simulator:
         await self.start()
