@@ -9,6 +9,12 @@ has_new_bar)`` and wakes ``updates()`` iterators (latest state, bounded memory).
 :class:`RealTimeBarList` is the same for REAL_TIME_BARS: a new 5-second bar is appended
 each time (``max_bars`` bounds the list for long-running services).
 
+Both survive a lost connection when ``Client.keep_live`` is set: ``stale`` turns True, and
+after ``Client.resume_live`` the list goes on where it stopped. A bar list asks TWS for the
+bars since its last one and merges them in (the last bar is revised in place, newer ones
+appended, older ones skipped), so it has neither duplicates nor a gap; ``stale`` turns
+False with that answer (or a list's first new bar).
+
 Also here: reading TWS's bar times (``parse_bar_time``), which come as a date for daily and
 longer bars, epoch seconds with ``formatDate=2``, or ``yyyymmdd hh:mm:ss [zone]``.
 """
@@ -104,6 +110,9 @@ class _LiveList:
     _closed: bool | BaseException
     _waiters: list[LatestUpdates[Any]]
     errors: list[RequestError]
+    #: True from a lost connection (kept by ``Client.keep_live``) to the first update after
+    #: ``Client.resume_live``: bars may be missing at the end meanwhile
+    stale: bool
 
     @property
     def done(self) -> bool:
@@ -139,6 +148,7 @@ class BarList(list[BarData], _LiveList):
         "format_date",
         "keep_up_to_date",
         "req_id",
+        "stale",
         "start_text",
         "updated",
         "use_rth",
@@ -177,6 +187,7 @@ class BarList(list[BarData], _LiveList):
         self.errors: list[RequestError] = []
         #: ``updated(bars, has_new_bar)``: a keep-up-to-date revision or a new bar
         self.updated = Event("bars.updated")
+        self.stale = False
         self._waiters: list[LatestUpdates[Any]] = []
         self._closed: bool | BaseException = False
 
@@ -195,6 +206,28 @@ class BarList(list[BarData], _LiveList):
         else:
             self.append(bar)
             new = True
+        self.stale = False
+        self._wake()
+        if len(self.updated):
+            self.updated.emit(self, new)
+
+    def _stitch(self, rows: Iterable[BarData]) -> None:
+        """The answer of a re-request after a reconnect: merge it into the list.
+
+        A bar of the last bar's time replaces its values in place, later ones are appended,
+        earlier ones (held already) are skipped. Fires ``updated`` once.
+        """
+        new = False
+        for bar in rows:
+            last = self[-1] if self else None
+            if last is None or _later(bar.date, last.date):
+                self.append(bar)
+                new = True
+            elif last.date == bar.date:
+                last.open, last.high, last.low = bar.open, bar.high, bar.low
+                last.close, last.volume = bar.close, bar.volume
+                last.wap, last.bar_count = bar.wap, bar.bar_count
+        self.stale = False
         self._wake()
         if len(self.updated):
             self.updated.emit(self, new)
@@ -227,6 +260,7 @@ class RealTimeBarList(list[RealTimeBar], _LiveList):
         "max_bars",
         "options",
         "req_id",
+        "stale",
         "updated",
         "use_rth",
         "what_to_show",
@@ -255,12 +289,16 @@ class RealTimeBarList(list[RealTimeBar], _LiveList):
         self.errors: list[RequestError] = []
         #: ``updated(bars, has_new_bar)``; ``has_new_bar`` is always True for real-time bars
         self.updated = Event("realtimebars.updated")
+        self.stale = False
         self._waiters: list[LatestUpdates[Any]] = []
         self._closed: bool | BaseException = False
 
     __hash__ = None  # type: ignore[assignment]
 
     def _on_bar(self, bar: RealTimeBar) -> None:
+        self.stale = False
+        if self and bar.time <= self[-1].time:
+            return  # held already (a re-subscription after a reconnect may repeat one)
         self.append(bar)
         cap = self.max_bars
         if cap is not None and len(self) > cap:

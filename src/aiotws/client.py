@@ -14,6 +14,13 @@ Requests: see :mod:`aiotws.requests` for the four shapes. Every request has a ti
 (``request_timeout`` by default), a cancelled awaiting task sends TWS's cancel message
 where one exists, and a lost connection fails every request in flight with
 :class:`~aiotws.errors.ConnectionLost`.
+
+Live subscriptions (tickers, order books, tick-by-tick streams, keep-up-to-date bar lists,
+real-time bars) end with ``ConnectionLost`` too, unless :attr:`Client.keep_live` is set:
+then a lost connection *suspends* them (their objects stay, marked ``stale``) and
+:meth:`Client.resume_live` re-issues them on the next connection under fresh request ids,
+the same objects updating again. ``resume_live(cancel_old=True)`` does the same on a live
+socket (TWS's 1101, "data lost"): each old request is cancelled first.
 """
 
 from __future__ import annotations
@@ -50,7 +57,15 @@ from aiotws.errors import (
 )
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE, Pacer
 from aiotws.protocol import TWSProtocol
-from aiotws.requests import Collect, Pending, Registry, Single, Stream, StreamPending
+from aiotws.requests import (
+    Collect,
+    LiveHook,
+    Pending,
+    Registry,
+    Single,
+    Stream,
+    StreamPending,
+)
 from aiotws.requests import connection_lost as _connection_lost
 from aiotws.wire.codes import DEFAULT_CODES, CodeTable, ErrorKind
 from aiotws.wire.connection import ClientConnection, ConnectionFailed, Handshake, UndecodableFrame
@@ -143,6 +158,11 @@ class Client(
     for every ERR_MSG, ``connectivity(ErrorInfo)`` (1100/1101/1102/1300/2110),
     ``farm_status(ErrorInfo)``, ``decode_errors(DecodeError)``, ``batch_done()`` after each
     network read's messages were dispatched.
+
+    ``keep_live`` (default ``False``): when set, a lost connection suspends the live
+    subscriptions instead of ending them (see :meth:`resume_live`). One-shot and list
+    requests, snapshots and bar requests not yet answered still fail with
+    ``ConnectionLost``; our own :meth:`disconnect` ends everything.
     """
 
     def __init__(
@@ -178,6 +198,10 @@ class Client(
         self.connection_time: datetime | None = None
         self.connection_time_text = ""
         self.managed_accounts: tuple[str, ...] = ()
+        #: suspend live subscriptions on a lost connection, for :meth:`resume_live`
+        self.keep_live = False
+        #: each domain mixin's part in suspending and resuming (registered by its _init_*)
+        self._live_hooks: list[LiveHook] = []
         self._next_id = 1
         self._registry = Registry()
         self._handlers: dict[type[InMessage], list[Callable[[Any], None]]] = {}
@@ -192,7 +216,11 @@ class Client(
         self._got_ids = False
         self._got_accounts = False
         self._fatal: ErrorInfo | None = None
+        self._abort_reason: BaseException | None = None
+        #: the event loop's time of the last network read that held messages (0: none yet)
+        self.last_received = 0.0
         self._init_market_data()
+        self._init_tick_by_tick()
         self._init_depth()
         self._init_historical()
         self._init_orders()
@@ -302,11 +330,24 @@ class Client(
             self._pacer = None
 
     def disconnect(self) -> None:
-        """Close the connection; ``await wait_closed()`` to know the socket is gone."""
+        """Close the connection; ``await wait_closed()`` to know the socket is gone.
+
+        Ends every live subscription, also the ones suspended by an earlier loss (when
+        already disconnected, that is all it does).
+        """
         if self._protocol is None or self.state is ClientState.DISCONNECTED:
+            self._end_live(ConnectionLost("disconnected: the live subscription was not resumed"))
             return
         self.state = ClientState.DISCONNECTING
         self._protocol.close()
+
+    def abort(self, reason: BaseException) -> None:
+        """Close the connection as *lost* (``disconnected`` carries ``reason``): for a
+        supervisor that found the socket open but dead (no answer to a heartbeat)."""
+        if self._protocol is None or self.state is not ClientState.CONNECTED:
+            return
+        self._abort_reason = reason
+        self._protocol.abort()
 
     async def wait_closed(self) -> None:
         """Wait until the socket is closed (TWS frees the client id only then)."""
@@ -355,9 +396,16 @@ class Client(
             return
         self._fail_connect(TWSConnectionError("disconnected while connecting"))
         self._teardown()
+        if was is ClientState.CONNECTED and self._abort_reason is not None:
+            reason, self._abort_reason = self._abort_reason, None
+            exc = reason if isinstance(reason, Exception) else ConnectionLost(str(reason))
         if was is ClientState.CONNECTED and exc is None:
             exc = ConnectionLost(f"{self.host}:{self.port} closed the connection")
+        keep = self.keep_live and was is ClientState.CONNECTED
+        kept = self._suspend_live() if keep else 0
         n = self._registry.fail_all(_connection_lost)
+        if not keep:
+            self._end_live(ConnectionLost(f"connection to {self.host}:{self.port} closed"))
         if was is ClientState.CONNECTED:
             log.warning(
                 "connection to %s:%d lost%s", self.host, self.port, f": {exc}" if exc else ""
@@ -366,9 +414,46 @@ class Client(
             log.info("disconnected from %s:%d", self.host, self.port)
         if n:
             log.info("%d request(s) in flight ended with ConnectionLost", n)
+        if kept:
+            log.info("%d live subscription(s) suspended until resume_live()", kept)
         self.disconnected.emit(exc if was is ClientState.CONNECTED else None)
 
+    # -- live subscriptions across connections ---------------------------------------------
+
+    def resume_live(self, *, cancel_old: bool = False) -> int:
+        """Re-issue every suspended live subscription; returns how many were re-issued.
+
+        For after a reconnect (with :attr:`keep_live` set when the connection went): each
+        ticker (its generic ticks and market data type too), order book, tick-by-tick
+        stream, keep-up-to-date bar list and real-time bar list is subscribed again under a
+        fresh request id, and the same object updates again. ``stale`` stays true on each
+        until its first update. An order book is cleared (TWS sends the whole book again);
+        a bar list asks for the bars since its last one and merges them (the last bar is
+        replaced, never duplicated); bar lists go through the historical pacer, so their
+        requests may follow a little later. A tick-by-tick stream is re-issued without
+        historical ticks.
+
+        ``cancel_old=True`` (TWS's 1101 "data lost", socket still up): the active
+        subscriptions too, each one's cancel message sent first.
+
+        Raises ``NotConnected`` when not connected.
+        """
+        if not self.is_connected():
+            raise NotConnected("resume_live(): not connected to TWS")
+        n = sum(h.resume(cancel_old) for h in self._live_hooks)
+        if n:
+            log.info("%d live subscription(s) re-issued%s", n, " (old ones cancelled)" * cancel_old)
+        return n
+
+    def _suspend_live(self) -> int:
+        return sum(h.suspend() for h in self._live_hooks)
+
+    def _end_live(self, exc: BaseException) -> int:
+        """End the suspended live subscriptions (nothing will resume them)."""
+        return sum(h.end(exc) for h in self._live_hooks)
+
     def on_messages(self, batch: list[InMessage | UndecodableFrame]) -> None:
+        self.last_received = self._loop_time()
         route = self._registry.route
         handlers = self._handlers
         consumers = self._consumers
@@ -396,6 +481,13 @@ class Client(
             if not route(msg) and hs is None:
                 log.debug("dropped %s: no request waits for it (late or unsolicited)", t.__name__)
         self.batch_done.emit()
+
+    @staticmethod
+    def _loop_time() -> float:
+        try:
+            return asyncio.get_running_loop().time()
+        except RuntimeError:  # fed without a loop (unit tests)
+            return 0.0
 
     # -- built-in message handling ---------------------------------------------------------
 

@@ -12,6 +12,10 @@ network read: ``updated`` fires once per read that changed it, and ``async for b
 book.updates()`` yields the latest state (a slow consumer skips states, never buffers).
 TWS's error 317 (the book was reset) clears it and the subscription goes on; 316 (depth
 halted) and every other error end it with that error (also recorded on ``errors``).
+
+``stale`` is True while the subscription waits out a lost connection (``Client.keep_live``)
+and after it was re-issued (``Client.resume_live``, which clears the rows: TWS sends the
+whole book again) until the first update.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class OrderBook:
         "rerouted_to",
         "resets",
         "smart",
+        "stale",
         "time",
         "updated",
     )
@@ -97,6 +102,9 @@ class OrderBook:
         self.resets = 0
         #: the contract TWS rerouted this subscription to (REROUTE_MKT_DEPTH_REQ, CFDs)
         self.rerouted_to: Contract | None = None
+        #: True from a lost connection (kept by ``Client.keep_live``) to the first update
+        #: after ``Client.resume_live``
+        self.stale = False
         self.updated = Event("orderbook.updated")
         self._dirty = False
         self._ready: asyncio.Future[OrderBook] | None = None
@@ -166,6 +174,7 @@ class OrderBook:
         if not self._dirty:
             return
         self._dirty = False
+        self.stale = False
         self.time = now
         r = self._ready
         if r is not None and not r.done() and self._is_ready():

@@ -95,3 +95,8 @@ class TWSProtocol(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping anything not yet written (a dead peer never reads it)."""
+        if self.transport is not None:
+            self.transport.abort()

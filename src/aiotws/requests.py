@@ -17,6 +17,11 @@ MANAGED_ACCTS …) to the oldest request waiting for that message type, so two c
 ``current_time()`` calls each get an answer. Errors are routed by the id TWS puts in ERR_MSG.
 Every request reaches exactly one terminal state: result, error, timeout, cancelled or
 ``ConnectionLost``. A message for a request that already ended is dropped with a debug log.
+
+Live subscriptions can outlive a connection (``Client.keep_live``): on a loss each domain
+mixin takes its subscriptions out of the registry before :meth:`Registry.fail_all` (so they
+are not ended), and puts them back under fresh request ids on ``Client.resume_live``. Each
+mixin contributes one :class:`LiveHook` for that.
 """
 
 from __future__ import annotations
@@ -25,14 +30,14 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from eventkit import Event
 
 from aiotws.errors import ConnectionLost, RequestError, TWSError
 from aiotws.wire.layout import InMessage
 
-__all__ = ["Collect", "Pending", "Registry", "Single", "Stream", "StreamPending"]
+__all__ = ["Collect", "LiveHook", "Pending", "Registry", "Single", "Stream", "StreamPending"]
 
 log = logging.getLogger("aiotws.requests")
 
@@ -134,6 +139,10 @@ class Stream(Generic[T]):
     The iterator ends when the request ends (an End message, or :meth:`cancel`), and raises
     the request's error if it failed (``RequestError``, ``ConnectionLost``). Cancelling the
     task that iterates cancels the request at TWS. ``async with stream:`` cancels on exit.
+
+    :attr:`stale` is True while a live subscription waits out a lost connection
+    (``Client.keep_live``) and after it was re-issued (``Client.resume_live``) until its
+    first item: the iterator just waits meanwhile, it does not end.
     """
 
     def __init__(self, what: str, maxlen: int = 10_000) -> None:
@@ -143,6 +152,8 @@ class Stream(Generic[T]):
         self.error: BaseException | None = None
         self.done = False
         self.dropped = 0
+        #: True from a suspension by a lost connection until the first item after resuming
+        self.stale = False
         self.end_message: Any = None
         self._items: deque[T] = deque()
         self._maxlen = maxlen
@@ -267,6 +278,10 @@ class Registry:
     def get(self, key: int) -> Pending | None:
         return self._by_id.get(key)
 
+    def keyed(self) -> list[Pending]:
+        """The requests routed by request id (a copy: safe to discard while iterating)."""
+        return list(self._by_id.values())
+
     def discard(self, p: Pending) -> None:
         p.done = True
         if p.key is not None:
@@ -331,6 +346,22 @@ class Registry:
             p.done = True
             p.fail(exc_factory(p))
         return len(pending)
+
+
+class LiveHook(NamedTuple):
+    """One domain's part in keeping live subscriptions across connections.
+
+    ``suspend()``: the connection is gone (``Client.keep_live``): take the live
+    subscriptions out of the registry, keep their objects (marked stale); returns how many.
+    ``resume(cancel_old)``: re-issue the suspended ones under fresh request ids (with
+    ``cancel_old`` also the active ones, each cancelled first); returns how many.
+    ``end(exc)``: end the suspended ones with ``exc`` (nothing will resume them); returns
+    how many.
+    """
+
+    suspend: Callable[[], int]
+    resume: Callable[[bool], int]
+    end: Callable[[BaseException], int]
 
 
 def connection_lost(p: Pending) -> ConnectionLost:

@@ -9,6 +9,10 @@ Updates are coalesced per network read: the client applies every tick of one rea
 calls :meth:`Ticker._batch_end`, which fires ``updated`` once with :attr:`ticks` holding this
 update's ticks. ``async for t in ticker.updates()`` yields the latest state; a slow consumer
 skips intermediate states instead of buffering them, so memory never grows.
+
+``stale`` is True while the subscription waits out a lost connection (``Client.keep_live``)
+or was just re-issued (``Client.resume_live``), until the first update after that: the
+values are the last ones TWS sent. Turning stale fires no ``updated``.
 """
 
 from __future__ import annotations
@@ -259,6 +263,7 @@ class Ticker:
         "rerouted_to",
         "snapshot",
         "snapshot_permissions",
+        "stale",
         "_tick_list",
         "_ticks",
         "time",
@@ -374,6 +379,9 @@ class Ticker:
         self._tick_list: list[TickData] | None = None
         self.other: dict[int, Any] = {}
         self.errors: list[RequestError] = []
+        #: True from a lost connection (kept by ``Client.keep_live``) to the first update
+        #: after ``Client.resume_live``: the values are old
+        self.stale = False
         self.updated = Event("ticker.updated")
         self._dirty = False
         self._ready: asyncio.Future[Ticker] | None = None
@@ -390,6 +398,11 @@ class Ticker:
             now = self.time or _EPOCH
             cached = self._tick_list = [TickData(now, t, p, z) for t, p, z in self._ticks]
         return cached
+
+    @property
+    def done(self) -> bool:
+        """True once the subscription ended (cancelled, failed or disconnected)."""
+        return self._closed is not False
 
     # -- derived values ------------------------------------------------------------------
 
@@ -498,6 +511,7 @@ class Ticker:
         if not self._dirty:
             return
         self._dirty = False
+        self.stale = False  # once per read, not per tick
         r = self._ready
         if r is not None and not r.done() and self._is_ready():
             r.set_result(self)

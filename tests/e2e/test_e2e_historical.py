@@ -304,6 +304,24 @@ async def test_no_data_is_an_empty_bar_list_with_the_162(hib: IB) -> None:
 # -- bars kept up to date ------------------------------------------------------------------------
 
 
+async def test_keep_up_to_date_fills_a_jump_of_several_bars(
+    hib: IB, hsim: Simulator, clock: VirtualClock
+) -> None:
+    async with asyncio.timeout(GUARD):
+        bars = await hib.historical_bars(
+            Stock("AAPL"), None, "1800 S", "1 min", "TRADES", keep_up_to_date=True
+        )
+    n = len(bars)
+    clock.advance(5 * 60 + 10)  # the market clock falls five bars behind (a loaded machine)
+    async with asyncio.timeout(GUARD):
+        while len(bars) < n + 6:
+            await next_update(bars)
+    times = [b.date for b in bars]
+    assert times == sorted(set(times)), "no duplicated or out-of-order bars"
+    assert times[-6:] == [SESSION + timedelta(minutes=k) for k in range(6)]
+    hib.cancel_historical_bars(bars)
+
+
 @pytest.mark.parametrize("max_version", [176, 200])
 async def test_keep_up_to_date_revises_in_place_appends_and_cancels(
     hib: IB, hsim: Simulator, clock: VirtualClock, max_version: int

@@ -6,6 +6,10 @@ fires ``updated`` once at the end of that read (``batch_done``). Errors reach th
 through the correlator: 317 (book reset) clears the book and the subscription goes on; any
 other error (309 too many depth requests, 10092 no depth for this instrument, 316 halted
 …) ends it. CANCEL_MKT_DEPTH has no reply (PROTOCOL.md pitfall 1): the book ends at once.
+
+With ``Client.keep_live`` a lost connection suspends the books (kept, ``stale``, rows still
+readable); ``Client.resume_live`` clears each and subscribes it again under a fresh request
+id (TWS sends the whole book again).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from aiotws.errors import RequestError
 from aiotws.model.contract import Contract
 from aiotws.model.ticks import DepthMktDataDescription
 from aiotws.orderbook import OrderBook
-from aiotws.requests import Pending
+from aiotws.requests import LiveHook, Pending
 from aiotws.wire.messages.depth import (
     CancelMktDepth,
     MarketDepth,
@@ -82,10 +86,14 @@ class DepthCalls(CoreBase):
 
     _books: dict[int, OrderBook]
     _dirty_books: list[OrderBook]
+    _live_hooks: list[LiveHook]
 
     def _init_depth(self) -> None:
         self._books = {}
         self._dirty_books = []
+        self._live_hooks.append(
+            LiveHook(self._suspend_books, self._resume_books, self._end_suspended_books)
+        )
         self.consume(MarketDepth, self._on_market_depth)
         self.consume(MarketDepthL2, self._on_market_depth_l2)
         self.consume(RerouteMktDepthReq, self._on_depth_reroute)
@@ -122,8 +130,9 @@ class DepthCalls(CoreBase):
         """End ``book``'s subscription at TWS (no reply comes; it ends here at once)."""
         if self._books.get(book.req_id) is not book:
             return
+        active = self._active_book(book)  # else suspended: there is no request to cancel
         self._drop_book(book)
-        if self.is_connected():
+        if active and self.is_connected():
             self.send(CancelMktDepth(book.req_id, book.smart))
         book._close()
 
@@ -198,3 +207,58 @@ class DepthCalls(CoreBase):
 
     def _on_depth_disconnect(self, exc: BaseException | None) -> None:
         self._dirty_books.clear()
+
+    # -- kept across connections (Client.keep_live / resume_live) ---------------------------
+
+    def _active_book(self, book: OrderBook) -> bool:
+        p = self._registry.get(book.req_id)
+        return isinstance(p, _BookPending) and p.book is book
+
+    def _suspend_books(self) -> int:
+        n = 0
+        for book in self._books.values():
+            p = self._registry.get(book.req_id)
+            if isinstance(p, _BookPending) and p.book is book:
+                self._registry.discard(p)
+                book.stale = True
+                n += 1
+        return n
+
+    def _resume_books(self, cancel_old: bool) -> int:
+        n = 0
+        for book in list(self._books.values()):
+            if self._active_book(book):
+                if not cancel_old:
+                    continue
+                p = self._registry.get(book.req_id)
+                if p is not None:
+                    self._registry.discard(p)
+                self.send(CancelMktDepth(book.req_id, book.smart))
+            del self._books[book.req_id]
+            if book in self._dirty_books:
+                self._dirty_books.remove(book)
+            book._dirty = False
+            book.bids.clear()  # TWS sends the whole book again
+            book.asks.clear()
+            book.stale = True
+            book.req_id = self.next_id()
+            target = book.rerouted_to or book.contract
+            try:
+                self._subscribe_book(
+                    book, ReqMktDepth(book.req_id, target, book.num_rows, book.smart)
+                )
+            except Exception as e:  # the request cannot be sent: the book ends with it
+                log.warning("re-subscribing market depth of %s failed: %s", target.symbol, e)
+                book._fail(e)
+                continue
+            n += 1
+        return n
+
+    def _end_suspended_books(self, exc: BaseException) -> int:
+        n = 0
+        for book in list(self._books.values()):
+            if not self._active_book(book):
+                self._drop_book(book)
+                book._fail(exc)
+                n += 1
+        return n

@@ -13,6 +13,13 @@ an unknown bar size, a duration too long for the bar size or an end date with
 
 Cancelling an awaiting call (or its timeout) sends the request's cancel message, and the
 awaiter ends at once: it never waits for an End frame TWS may not send.
+
+With ``Client.keep_live`` a lost connection suspends the keep-up-to-date bar lists and the
+real-time bar lists (kept, ``stale``). ``Client.resume_live`` subscribes real-time bars
+again at once, and re-requests each bar list, through the pacer, for the span from shortly
+before its last bar to now: the answer is merged in (:meth:`BarList._stitch`), so the list
+goes on with neither duplicates nor a gap. A bar request not yet answered when the
+connection goes fails with ``ConnectionLost`` as before (nobody holds its list yet).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal
@@ -27,9 +35,15 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from aiotws.bars import BarList, RealTimeBarList, bar_time_reader, parse_bar_time
 from aiotws.calls.base import CoreBase
-from aiotws.errors import RequestError
+from aiotws.errors import ConnectionLost, NotConnected, RequestError
 from aiotws.history_pacing import Backoff, Error162, HistoricalPacer, PacingKey, classify_162
-from aiotws.model.barsizes import check_request, format_end_datetime, parse_bar_size
+from aiotws.model.barsizes import (
+    DAY,
+    InvalidHistoricalRequest,
+    check_request,
+    format_end_datetime,
+    parse_bar_size,
+)
 from aiotws.model.contract import Contract
 from aiotws.model.history import (
     BarData,
@@ -40,7 +54,7 @@ from aiotws.model.history import (
     HistoricalTickBidAsk,
     HistoricalTickLast,
 )
-from aiotws.requests import Pending
+from aiotws.requests import LiveHook, Pending
 from aiotws.timezones import parse_tws_datetime, resolve_zone
 from aiotws.wire.fields import FLOAT_CACHE, UNSET_DECIMAL_FORMS, cached_float
 from aiotws.wire.messages import historical as wm
@@ -170,13 +184,19 @@ class _BarsPending(Pending):
     """HISTORICAL_DATA (+ HISTORICAL_DATA_END from 196) into a BarList.
 
     With keep-up-to-date the request stays registered after the first answer, so a later
-    error (or the connection's loss) ends the live list.
+    error (or the connection's loss) ends the live list. ``resumed``: the re-request of a
+    live list after a reconnect, whose answer is merged into the list (``_stitch``).
     """
 
-    __slots__ = ("bars", "future", "owner", "wants_end", "zone")
+    __slots__ = ("bars", "future", "owner", "resumed", "wants_end", "zone")
 
     def __init__(
-        self, owner: HistoricalCalls, bars: BarList, wants_end: bool, zone: tzinfo | None
+        self,
+        owner: HistoricalCalls,
+        bars: BarList,
+        wants_end: bool,
+        zone: tzinfo | None,
+        resumed: bool = False,
     ) -> None:
         super().__init__(
             bars.req_id,
@@ -187,28 +207,37 @@ class _BarsPending(Pending):
         self.bars = bars
         self.wants_end = wants_end
         self.zone = zone
+        self.resumed = resumed
         self.future: asyncio.Future[BarList] = asyncio.get_running_loop().create_future()
 
     def feed_bars(self, rows: list[BarData], start: str, end: str) -> bool:
         """The bars of a HISTORICAL_DATA read on the raw path; ``True``: request complete."""
-        bars = self.bars
-        bars.extend(rows)
-        if start or end:
-            bars.start_text, bars.end_text = start, end
+        self._add(rows, start, end)
         return False if self.wants_end else self._answered()
 
     def feed(self, msg: InMessage) -> bool:
-        bars = self.bars
         if isinstance(msg, wm.HistoricalData):
             zone = self.zone
-            bars.extend([bar_from_row(r, zone) for r in msg.bars])
-            if msg.start_date or msg.end_date:
-                bars.start_text, bars.end_text = msg.start_date, msg.end_date
+            self._add([bar_from_row(r, zone) for r in msg.bars], msg.start_date, msg.end_date)
             if self.wants_end:
                 return False
         elif isinstance(msg, wm.HistoricalDataEnd):
-            bars.start_text, bars.end_text = msg.start_date, msg.end_date
+            self._range(msg.start_date, msg.end_date)
         return self._answered()
+
+    def _add(self, rows: list[BarData], start: str, end: str) -> None:
+        if self.resumed:
+            self.bars._stitch(rows)
+        else:
+            self.bars.extend(rows)
+        if start or end:
+            self._range(start, end)
+
+    def _range(self, start: str, end: str) -> None:
+        bars = self.bars
+        if not self.resumed:  # a re-request's span is not the list's: it only moves the end
+            bars.start_text = start
+        bars.end_text = end
 
     def _answered(self) -> bool:
         if not self.future.done():
@@ -220,14 +249,16 @@ class _BarsPending(Pending):
         return True
 
     def fail(self, exc: BaseException) -> None:
-        self.owner._live_bars.pop(self.bars.req_id, None)
         if isinstance(exc, RequestError):
             self.bars.errors.append(exc)
         if not self.future.done():
-            self.future.set_exception(exc)  # the caller gets it; nobody holds the list yet
-            self.bars._close()
-        else:
-            self.bars._close(exc)  # a live list ends with the error
+            self.future.set_exception(exc)  # the caller gets it
+            if not self.resumed:
+                self.bars._close()  # nobody holds the list yet
+            # else the resuming task decides: retry (pacing), or end the list
+            return
+        self.owner._live_bars.pop(self.bars.req_id, None)
+        self.bars._close(exc)  # a live list ends with the error
 
     def cancelled_by_tws(self, err: RequestError) -> None:
         self.fail(err)
@@ -296,12 +327,19 @@ class HistoricalCalls(CoreBase):
 
     _live_bars: dict[int, BarList]
     _rt_bars: dict[int, RealTimeBarList]
+    _bar_resumes: dict[int, asyncio.Task[None]]
+    _live_hooks: list[LiveHook]
     historical_pacer: HistoricalPacer
     historical_backoff: Backoff
 
     def _init_historical(self) -> None:
         self._live_bars = {}
         self._rt_bars = {}
+        #: the re-requests of bar lists after a reconnect, by ``id(bars)``
+        self._bar_resumes = {}
+        self._live_hooks.append(
+            LiveHook(self._suspend_history, self._resume_history, self._end_suspended_history)
+        )
         self.historical_pacer = HistoricalPacer()
         self.historical_backoff = Backoff()
         self._raw["17"] = self._raw_historical_data  # a year of minute bars is one message
@@ -462,10 +500,13 @@ class HistoricalCalls(CoreBase):
         """End a keep-up-to-date list (TWS acknowledges nothing; it ends here at once)."""
         if self._live_bars.pop(bars.req_id, None) is None:
             return
+        resume = self._bar_resumes.pop(id(bars), None)
+        if resume is not None:
+            resume.cancel()
         p = self._registry.get(bars.req_id)
         if p is not None:
             self._registry.discard(p)
-        if self.is_connected():
+        if p is not None and self.is_connected():  # else suspended: no request to cancel
             self.send(wm.CancelHistoricalData(bars.req_id))
         bars._close()
 
@@ -668,7 +709,7 @@ class HistoricalCalls(CoreBase):
         p = self._registry.get(bars.req_id)
         if p is not None:
             self._registry.discard(p)
-        if self.is_connected():
+        if p is not None and self.is_connected():  # else suspended: no request to cancel
             self.send(wm.CancelRealTimeBars(bars.req_id))
         bars._close()
 
@@ -676,6 +717,148 @@ class HistoricalCalls(CoreBase):
         bars = self._rt_bars.get(m.req_id)
         if bars is not None:
             bars._on_bar(m.bar())
+
+    # -- kept across connections (Client.keep_live / resume_live) ---------------------------
+
+    def _live_bar_request(self, bars: BarList) -> _BarsPending | None:
+        p = self._registry.get(bars.req_id)
+        return p if isinstance(p, _BarsPending) and p.bars is bars else None
+
+    def _live_rt_request(self, bars: RealTimeBarList) -> _RealTimePending | None:
+        p = self._registry.get(bars.req_id)
+        return p if isinstance(p, _RealTimePending) and p.bars is bars else None
+
+    def _suspend_history(self) -> int:
+        n = 0
+        for bars in self._live_bars.values():
+            p = self._live_bar_request(bars)
+            if p is not None:
+                self._registry.discard(p)
+                if not p.future.done():  # a re-request in flight: its task keeps the list
+                    p.future.set_exception(ConnectionLost(f"{p.what}: connection lost"))
+            bars.stale = True
+            n += 1
+        for rt in self._rt_bars.values():
+            q = self._live_rt_request(rt)
+            if q is not None:
+                self._registry.discard(q)
+            rt.stale = True
+            n += 1
+        return n
+
+    def _resume_history(self, cancel_old: bool) -> int:
+        n = 0
+        for rt in list(self._rt_bars.values()):
+            q = self._live_rt_request(rt)
+            if q is not None:
+                if not cancel_old:
+                    continue
+                self._registry.discard(q)
+                self.send(wm.CancelRealTimeBars(rt.req_id))
+            del self._rt_bars[rt.req_id]
+            rt.req_id = self.next_id()
+            rt.stale = True
+            self._rt_bars[rt.req_id] = rt
+            msg = wm.ReqRealTimeBars(
+                rt.req_id, rt.contract, 5, rt.what_to_show, rt.use_rth, rt.options
+            )
+            try:
+                self._start(msg, _RealTimePending(self, rt))
+            except Exception as e:  # the request cannot be sent: the list ends with it
+                log.warning("re-subscribing real-time bars of %s failed: %s", rt.contract.symbol, e)
+                del self._rt_bars[rt.req_id]
+                rt._close(e)
+                continue
+            n += 1
+        loop = asyncio.get_running_loop()
+        for bars in list(self._live_bars.values()):
+            if id(bars) in self._bar_resumes:
+                continue  # being re-requested
+            p = self._live_bar_request(bars)
+            if p is not None:
+                if not cancel_old:
+                    continue
+                self._registry.discard(p)
+                self.send(wm.CancelHistoricalData(bars.req_id))
+            bars.stale = True
+            task = loop.create_task(self._resume_bars(bars))
+            self._bar_resumes[id(bars)] = task
+            n += 1
+        return n
+
+    async def _resume_bars(self, bars: BarList) -> None:
+        """Re-request a live bar list (paced) and merge the answer in; end it on failure."""
+        try:
+            await self._rerequest_bars(bars)
+        except asyncio.CancelledError:
+            raise
+        except (ConnectionLost, NotConnected):
+            pass  # lost again: suspended (keep_live) for the next resume_live, or ended
+        except Exception as e:
+            log.warning("re-requesting the bars of %s failed: %s", bars.contract.symbol, e)
+            if self._live_bars.get(bars.req_id) is bars:
+                del self._live_bars[bars.req_id]
+            p = self._live_bar_request(bars)
+            if p is not None:
+                self._registry.discard(p)
+            bars._close(e)
+        finally:
+            if self._bar_resumes.get(id(bars)) is asyncio.current_task():
+                del self._bar_resumes[id(bars)]
+
+    async def _rerequest_bars(self, bars: BarList) -> None:
+        contract, size, wts = bars.contract, bars.bar_size, bars.what_to_show
+        duration = resume_duration(bars, datetime.now(UTC))
+        identity = (_contract_identity(contract), "", duration, size, wts, bars.use_rth)
+
+        async def attempt() -> None:
+            if bars.done or self._live_bars.get(bars.req_id) is not bars:
+                return  # cancelled or ended meanwhile
+            del self._live_bars[bars.req_id]
+            req_id = bars.req_id = self.next_id()
+            self._live_bars[req_id] = bars
+            p = _BarsPending(
+                self, bars, self.server_version >= SV.HISTORICAL_DATA_END, self._zone(), True
+            )
+            msg = wm.ReqHistoricalData(
+                req_id,
+                contract,
+                end_date_time="",
+                bar_size_setting=size,
+                duration_str=duration,
+                use_rth=bars.use_rth,
+                what_to_show=wts,
+                format_date=bars.format_date,
+                combo_legs=[],
+                keep_up_to_date=True,
+                chart_options=bars.chart_options,
+            )
+            self._start(msg, p)
+            await self._settle(
+                p,
+                p.future,
+                DEFAULT_HISTORICAL_TIMEOUT,
+                lambda: wm.CancelHistoricalData(req_id),
+            )
+
+        await self._paced(contract, wts, identity, size, attempt)
+
+    def _end_suspended_history(self, exc: BaseException) -> int:
+        n = 0
+        for task in self._bar_resumes.values():
+            task.cancel()
+        self._bar_resumes.clear()
+        for bars in list(self._live_bars.values()):
+            if self._live_bar_request(bars) is None:
+                del self._live_bars[bars.req_id]
+                bars._close(exc)
+                n += 1
+        for rt in list(self._rt_bars.values()):
+            if self._live_rt_request(rt) is None:
+                del self._rt_bars[rt.req_id]
+                rt._close(exc)
+                n += 1
+        return n
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -723,6 +906,33 @@ class HistoricalCalls(CoreBase):
                     await pacer._sleep(delay)
             finally:
                 lease.release()
+
+
+def resume_duration(bars: BarList, now: datetime) -> str:
+    """The duration a re-request of the live ``bars`` asks for after a reconnect: from two
+    bars before its last bar to ``now``, plus a minute for clocks that disagree (the overlap
+    is merged away). The list's own duration when it holds no bars, or when that span is not
+    a request TWS takes for this bar size."""
+    if not bars:
+        return bars.duration
+    size = parse_bar_size(bars.bar_size)
+    last = bars[-1].date
+    if isinstance(last, datetime):
+        gap = max(0.0, (now - last).total_seconds())
+    else:
+        gap = float(max(0, (now.date() - last).days) * DAY)
+    if size.intraday:
+        seconds = math.ceil(gap) + 2 * size.seconds + 60
+        text = f"{seconds} S" if seconds <= DAY else f"{math.ceil(seconds / DAY)} D"
+    else:
+        text = f"{math.ceil(gap / DAY) + 2 * math.ceil(size.seconds / DAY)} D"
+    try:
+        check_request(
+            size, text, bars.what_to_show, keep_up_to_date=True, sec_type=bars.contract.sec_type
+        )
+    except InvalidHistoricalRequest:
+        return bars.duration
+    return text
 
 
 def _contract_identity(c: Contract) -> Hashable:

@@ -5,11 +5,18 @@ ticker straight away, without request routing, and every ticker touched by one n
 fires ``updated`` once at the end of that read (``batch_done``). Errors for a subscription
 reach its ticker through the correlator: a warning (10167 delayed data, 10090 …) is recorded
 on ``ticker.errors`` and the subscription goes on; an error (354, 200 …) ends it.
+
+With ``Client.keep_live`` a lost connection suspends the subscriptions (the tickers stay in
+:meth:`~MarketDataCalls.tickers`, ``stale``); ``Client.resume_live`` subscribes each again
+under a fresh request id, with its generic ticks and the market data type it was made under
+(REQ_MARKET_DATA_TYPE is sent again where the new connection's differs). Snapshots in flight
+fail with ``ConnectionLost``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections.abc import Iterable
@@ -20,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from aiotws.calls.base import CoreBase
 from aiotws.errors import RequestError
 from aiotws.model.contract import Contract
-from aiotws.requests import Pending
+from aiotws.requests import LiveHook, Pending
 from aiotws.ticker import OptionComputation, Ticker
 from aiotws.wire.fields import (
     DECIMAL_CACHE,
@@ -70,13 +77,17 @@ def generic_tick_list(ticks: str | Iterable[int]) -> str:
 class _TickerPending(Pending):
     """The correlator's view of a subscription: only errors and warnings route here."""
 
-    __slots__ = ("owner", "request", "ticker")
+    __slots__ = ("data_type", "owner", "request", "ticker")
 
-    def __init__(self, owner: MarketDataCalls, ticker: Ticker, request: ReqMktData) -> None:
+    def __init__(
+        self, owner: MarketDataCalls, ticker: Ticker, request: ReqMktData, data_type: int
+    ) -> None:
         super().__init__(ticker.req_id, (), f"market data {ticker.contract.symbol}")
         self.owner = owner
         self.ticker = ticker
         self.request = request  # re-sent, for another contract, on a reroute
+        #: the market data type (REQ_MARKET_DATA_TYPE) in force when it was subscribed
+        self.data_type = data_type
 
     def feed(self, msg: Any) -> bool:  # pragma: no cover - accepts no message types
         return False
@@ -99,12 +110,23 @@ class MarketDataCalls(CoreBase):
     _tickers_by_text: dict[str, Ticker]
     _dirty_tickers: list[Ticker]
     _batch_now: datetime | None
+    _suspended_tickers: dict[Ticker, _TickerPending]
+    _mdt_wanted: int
+    _mdt_wire: int
+    _live_hooks: list[LiveHook]
 
     def _init_market_data(self) -> None:
         self._tickers = {}
         self._tickers_by_text = {}  # the raw path's view of _tickers; cleared on any drop
         self._dirty_tickers = []
         self._batch_now = None
+        #: subscriptions kept across a lost connection (keep_live), by ticker
+        self._suspended_tickers = {}
+        #: the market data type last asked for, and the one the connection has
+        self._mdt_wanted = self._mdt_wire = 1
+        self._live_hooks.append(
+            LiveHook(self._suspend_tickers, self._resume_tickers, self._end_suspended_tickers)
+        )
         # hand-tuned: TICK_PRICE and TICK_SIZE are most of every feed (V=6 at 157..200)
         self._raw["1"] = self._raw_tick_price
         self._raw["2"] = self._raw_tick_size
@@ -120,6 +142,7 @@ class MarketDataCalls(CoreBase):
         self.consume(RerouteMktDataReq, self._on_reroute)
         self.batch_done += self._end_ticker_batch
         self.disconnected += self._on_market_disconnect
+        self.connected += self._on_market_connect
 
     # -- requests ------------------------------------------------------------------------
 
@@ -144,8 +167,10 @@ class MarketDataCalls(CoreBase):
         self._subscribe(ticker, ReqMktData(req_id, contract, ticks, snapshot, regulatory_snapshot))
         return ticker
 
-    def _subscribe(self, ticker: Ticker, request: ReqMktData) -> None:
-        pending = _TickerPending(self, ticker, request)
+    def _subscribe(self, ticker: Ticker, request: ReqMktData, data_type: int | None = None) -> None:
+        pending = _TickerPending(
+            self, ticker, request, self._mdt_wanted if data_type is None else data_type
+        )
         self._registry.add(pending)
         self._tickers[request.req_id] = ticker
         try:
@@ -159,8 +184,10 @@ class MarketDataCalls(CoreBase):
         """End ``ticker``'s subscription at TWS (no reply comes; it ends here at once)."""
         if self._tickers.get(ticker.req_id) is not ticker:
             return
+        active = self._registry.get(ticker.req_id) is not None  # else suspended: no request
+        self._suspended_tickers.pop(ticker, None)
         self._drop_ticker(ticker)
-        if self.is_connected():
+        if active and self.is_connected():
             self.send(CancelMktData(ticker.req_id))
         ticker._close()
 
@@ -169,6 +196,7 @@ class MarketDataCalls(CoreBase):
         if market_data_type not in (1, 2, 3, 4):
             raise ValueError("market data type must be 1 (live), 2, 3 or 4")
         self.send(ReqMarketDataType(market_data_type))
+        self._mdt_wanted = self._mdt_wire = market_data_type
 
     def tickers(self) -> list[Ticker]:
         """The live subscriptions."""
@@ -361,6 +389,7 @@ class MarketDataCalls(CoreBase):
             ReqMktData(
                 t.req_id, target, old.generic_tick_list, old.snapshot, old.regulatory_snapshot
             ),
+            p.data_type,
         )
 
     def _on_snapshot_end(self, m: TickSnapshotEnd) -> None:
@@ -384,3 +413,62 @@ class MarketDataCalls(CoreBase):
 
     def _on_market_disconnect(self, exc: BaseException | None) -> None:
         self._dirty_tickers.clear()
+
+    def _on_market_connect(self) -> None:
+        self._mdt_wire = 1  # every connection starts with live data
+
+    # -- kept across connections (Client.keep_live / resume_live) ---------------------------
+
+    def _suspend_tickers(self) -> int:
+        """The connection is gone: keep the live subscriptions (not the snapshots)."""
+        n = 0
+        for t in self._tickers.values():
+            p = self._registry.get(t.req_id)
+            if not t.snapshot and isinstance(p, _TickerPending) and p.ticker is t:
+                self._registry.discard(p)
+                self._suspended_tickers[t] = p
+                t.stale = True
+                n += 1
+        return n
+
+    def _resume_tickers(self, cancel_old: bool) -> int:
+        todo, self._suspended_tickers = self._suspended_tickers, {}
+        if cancel_old:
+            for t in list(self._tickers.values()):
+                p = self._registry.get(t.req_id)
+                if not t.snapshot and isinstance(p, _TickerPending) and p.ticker is t:
+                    self._registry.discard(p)
+                    self.send(CancelMktData(t.req_id))
+                    t.stale = True
+                    todo[t] = p
+        n = 0
+        for t, p in todo.items():
+            if self._tickers.get(t.req_id) is not t:
+                continue  # cancelled meanwhile
+            del self._tickers[t.req_id]
+            self._tickers_by_text.clear()
+            t.req_id = self.next_id()
+            try:
+                if p.data_type != self._mdt_wire:
+                    self.send(ReqMarketDataType(p.data_type))
+                    self._mdt_wire = p.data_type
+                self._subscribe(t, dataclasses.replace(p.request, req_id=t.req_id), p.data_type)
+            except Exception as e:  # the request cannot be sent: the ticker ends with it
+                log.warning("re-subscribing market data of %s failed: %s", t.contract.symbol, e)
+                t._fail(e)
+                continue
+            n += 1
+        if self._mdt_wire != self._mdt_wanted and self.is_connected():
+            self.send(ReqMarketDataType(self._mdt_wanted))  # for the next subscriptions
+            self._mdt_wire = self._mdt_wanted
+        return n
+
+    def _end_suspended_tickers(self, exc: BaseException) -> int:
+        todo, self._suspended_tickers = self._suspended_tickers, {}
+        n = 0
+        for t in todo:
+            if self._tickers.get(t.req_id) is t:
+                self._drop_ticker(t)
+                t._fail(exc)
+                n += 1
+        return n

@@ -652,6 +652,15 @@ def _update(session: SimSession, sub: LiveBars, now: datetime) -> int:
         out.append(latest)
     elif last is not None and not _later(latest.date, last.date):
         return 0
+    elif last is not None and isinstance(last.date, datetime):
+        # every bar since the last one sent: a clock that jumped several bars (load, a fast
+        # market_speed) must not leave holes in a keep-up-to-date list
+        got = history.bars(
+            sub.con_id, now, last.date, sub.size, sub.what_to_show, sub.use_rth, tz=sub.zone
+        )
+        out.extend(b for b in got if b.date != last.date or b != last)
+        if not out or out[-1].date != latest.date:
+            out.append(latest)
     else:
         if last is not None:
             final = _final_bar(history, sub, last, now)
