@@ -3,7 +3,8 @@
 Sessions: ``tests`` (every Python 3.11-3.13 found on this machine), ``compat`` (the test
 suite beside ib_async 2.1, whose pins bring aeventkit 2.x: both must work), ``lint`` (ruff),
 ``typecheck`` (mypy --strict on src/), ``conformance`` (against the official ibapi client,
-test-only), ``bench`` (side by side with ib_async) and ``docs`` (mkdocs --strict).
+test-only), ``bench`` (side by side with ib_async), ``soak`` (many simulator restarts; not in
+the default set) and ``docs`` (mkdocs --strict).
 """
 
 from __future__ import annotations
@@ -93,6 +94,13 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".", IB_ASYNC)
     # five interleaved rounds of the tick flood: steadier ratios on a shared machine
     session.run("python", "benchmarks/run.py", *(session.posargs or ["--repeat", "5"]))
+
+
+@nox.session(python=OLDEST)
+def soak(session: nox.Session) -> None:
+    """24 simulator restarts under 100 subscriptions and open orders (not in the default set)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/soak.py", *session.posargs)
 
 
 @nox.session(python=OLDEST)

@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _connection_flags(demo, None)
     demo.add_argument(
+        "--restart",
+        action="store_true",
+        help="end with a TWS restart: the embedded simulator goes down for a few seconds "
+        "(against a real TWS: restart it yourself) and the session reconnects, re-syncs and "
+        "resumes the live quotes",
+    )
+    demo.add_argument(
         "--place-orders",
         action="store_true",
         help="against a real TWS: also place (and fill) a 1-share market order; paper "
@@ -83,6 +90,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--master-client-id", type=int, default=None)
     sim.add_argument("--read-only", action="store_true", help="refuse order requests (321)")
+    sim.add_argument(
+        "--restart-every",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="rehearse TWS's daily restart: restart after every SECONDS of serving",
+    )
+    sim.add_argument(
+        "--downtime",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long each restart (scheduled or on SIGHUP) stays down (default 5)",
+    )
+    sim.add_argument(
+        "--restart-mode",
+        choices=("refuse", "accept_close", "silent"),
+        default="refuse",
+        help="while down: refuse connects (default), accept and close them (TWS starting "
+        "or at its login screen), or accept and never answer (a wedged gateway)",
+    )
     return p
 
 
@@ -114,6 +142,8 @@ async def _demo(args: argparse.Namespace) -> int:
                 print("  (order tour skipped: --place-orders only runs on paper accounts)")
             else:
                 print("  (order tour skipped against a real TWS; --place-orders on paper)")
+            if args.restart:
+                await _tour_restart(ib, sim)
     finally:
         if sim is not None:
             await sim.stop()
@@ -231,11 +261,68 @@ async def _tour_orders(ib: IB, quantity: Decimal) -> None:
             print(f"  {tag:<16} {_money(float(values[tag].value))} {values[tag].currency}")
 
 
+async def _tour_restart(ib: IB, sim: Simulator | None, downtime: float = 3.0) -> None:
+    """A TWS restart under a live ticker: down, reconnecting with backoff, restored."""
+    ticker = ib.market_data(Stock("AAPL"))
+    await ticker.ready(timeout=10)
+    t0 = asyncio.get_running_loop().time()
+
+    def stamp() -> str:
+        return f"{asyncio.get_running_loop().time() - t0:6.2f} s"
+
+    ib.disconnected += lambda exc: exc is None or print(f"  {stamp()}  disconnected: {exc}")
+    ib.reconnecting += lambda n, delay: print(
+        f"  {stamp()}  reconnect attempt {n} in {delay:.2f} s"
+    )
+    ib.restored += lambda report: print(f"  {stamp()}  restored: {report}")
+    print(f"restart: AAPL {ticker.bid:g} x {ticker.ask:g} (req id {ticker.req_id})")
+    if sim is not None:
+        print(f"  {stamp()}  the simulator restarts, down for {downtime:g} s")
+        restart = asyncio.ensure_future(sim.restart(downtime))
+    else:
+        print("  restart TWS / IB Gateway now; waiting for the session to restore it …")
+        restart = None
+    async with asyncio.timeout(None if sim is None else downtime + 60):
+        await _restored(ib)
+    if restart is not None:
+        await restart
+    seen = 0
+    async for t in ticker.updates():
+        print(f"  {stamp()}  AAPL {t.bid:g} x {t.ask:g} (req id {t.req_id}, same Ticker)")
+        seen += 1
+        if seen == 2:
+            break
+    ib.cancel_market_data(ticker)
+    st = ib.session.status
+    print(
+        f"  session {st.state.value}; restores {st.restores}, last took "
+        f"{(st.last_restore_seconds or 0) * 1000:.0f} ms"
+    )
+
+
+async def _restored(ib: IB) -> None:
+    fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def done(*_: object) -> None:
+        if not fut.done():
+            fut.set_result(None)
+
+    ib.restored += done
+    try:
+        await fut
+    finally:
+        ib.restored -= done
+
+
 def _money(x: float | None) -> str:
     return "-" if x is None else f"{x:,.2f}"
 
 
 async def _sim(args: argparse.Namespace) -> int:
+    if args.restart_every is not None and not args.restart_every > 0:
+        raise SystemExit("aiotws sim: --restart-every must be more than 0 seconds")
+    if not args.downtime >= 0:
+        raise SystemExit("aiotws sim: --downtime must be 0 seconds or more")
     accounts = tuple(a for a in args.accounts.split(",") if a)
     cfg = SimConfig(
         host=args.host,
@@ -249,15 +336,42 @@ async def _sim(args: argparse.Namespace) -> int:
     )
     sim = Simulator(cfg)
     await sim.start()
-    print(f"listening on {sim.host}:{sim.port}", flush=True)
     stop = asyncio.Event()
+    hup = asyncio.Event()  # SIGHUP: one restart now
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows
             loop.add_signal_handler(sig, stop.set)
+    sighup = getattr(signal, "SIGHUP", None)  # POSIX only
+    if sighup is not None:
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sighup, hup.set)
+    # ready: the signals are handled from here on
+    print(f"listening on {sim.host}:{sim.port}", flush=True)
+
+    async def restarts() -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(args.restart_every):
+                    await hup.wait()
+            print(f"restarting: down for {args.downtime:g} s", flush=True)
+            await sim.restart(args.downtime, mode=args.restart_mode)
+            hup.clear()  # a SIGHUP during a restart is folded into it
+            print(f"listening on {sim.host}:{sim.port}", flush=True)
+
+    restarting = asyncio.ensure_future(restarts())
+    stopping = asyncio.ensure_future(stop.wait())
     try:
-        await stop.wait()
+        await asyncio.wait((restarting, stopping), return_when=asyncio.FIRST_COMPLETED)
+        if restarting.done():
+            restarting.result()  # a restart failed (the port taken meanwhile): report it
     finally:
+        for task in (restarting, stopping):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await restarting
+        if sighup is not None:
+            loop.remove_signal_handler(sighup)
         await sim.stop()
     return 0
 

@@ -52,6 +52,7 @@ from aiotws.orderbook import OrderBook
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
 from aiotws.portfolio import LivePnL, LivePnLSingle
 from aiotws.requests import Stream
+from aiotws.session import ReconnectPolicy, Session
 from aiotws.startup import StartupSync, SyncReport, run_sync
 from aiotws.ticker import OptionComputation, Ticker
 from aiotws.trade import Trade
@@ -68,13 +69,17 @@ class IB:
         request_timeout: default timeout of one-shot requests, seconds (``None``: none).
         rate, burst: outgoing message pacing (TWS allows 50/s; default 45/s).
         codes: error classification table to start from.
+        reconnect: the session supervisor's :class:`~aiotws.session.ReconnectPolicy`
+            (``True``: the defaults, reconnect forever with capped backoff; ``False``: a loss
+            ends the session).
         sync: what :meth:`connect` loads before returning (default: open orders, positions,
             account values and portfolio, today's executions; see
             :class:`~aiotws.startup.StartupSync`).
 
     Events: ``connected``, ``disconnected(exc | None)``, ``errors(ErrorInfo)``,
     ``connectivity(ErrorInfo)``, ``farm_status(ErrorInfo)``, ``decode_errors(DecodeError)``,
-    ``partial_sync(SyncReport)``; the order events of :class:`~aiotws.calls.orders.OrderCalls`
+    ``partial_sync(SyncReport)``, ``reconnecting(attempt, delay)``, ``restored(SyncReport)``,
+    ``session_state(SessionStatus)``; the order events of :class:`~aiotws.calls.orders.OrderCalls`
     (``new_order_event``, ``order_status_event``, ``exec_details_event`` …) and the account
     events of :class:`~aiotws.calls.accounts.AccountCalls` (``position_event``,
     ``account_value_event``, ``portfolio_event``, ``account_time_event``, ``pnl_event``,
@@ -89,6 +94,7 @@ class IB:
         burst: int = DEFAULT_BURST,
         codes: CodeTable | None = None,
         sync: StartupSync | None = None,
+        reconnect: ReconnectPolicy | bool = True,
     ) -> None:
         self.client = Client(request_timeout=request_timeout, rate=rate, burst=burst, codes=codes)
         #: what connect() loads before it returns (see :class:`~aiotws.startup.StartupSync`)
@@ -98,6 +104,12 @@ class IB:
         #: emitted with the :class:`~aiotws.startup.SyncReport` when a step did not finish
         self.partial_sync = Event("partial_sync")
         c = self.client
+        policy = ReconnectPolicy(enabled=reconnect) if isinstance(reconnect, bool) else reconnect
+        #: the supervisor that reconnects and restores (see :mod:`aiotws.session`)
+        self.session = Session(self, policy)
+        self.reconnecting: Event = self.session.reconnecting
+        self.restored: Event = self.session.restored
+        self.session_state: Event = self.session.state_changed
         self.connected: Event = c.connected
         self.disconnected: Event = c.disconnected
         self.errors: Event = c.errors
@@ -147,9 +159,10 @@ class IB:
         self.last_sync = await self._startup_sync(account)
         if not self.last_sync.complete:
             self.partial_sync.emit(self.last_sync)
+        self.session.attach(host, port, client_id, account, connect_options)
         return self
 
-    async def _startup_sync(self, account: str) -> SyncReport:
+    async def _startup_sync(self, account: str, *, completed_orders: bool = False) -> SyncReport:
         c, opts = self.client, self.sync
         limit = opts.step_timeout
         steps: dict[str, Callable[[], Awaitable[Any]]] = {}
@@ -164,7 +177,7 @@ class IB:
             steps["account updates"] = lambda: c.sync_account_updates(acct, timeout=None)
         if opts.executions:
             steps["executions"] = lambda: c.sync_executions(opts.execution_filter, timeout=None)
-        if opts.completed_orders:
+        if opts.completed_orders or completed_orders:
             steps["completed orders"] = lambda: c.sync_completed_orders(timeout=None)
         return await run_sync(steps, limit)
 
@@ -188,7 +201,9 @@ class IB:
         return _ConnectTo(cls(**options), host, port, client_id, timeout, connect_options, account)
 
     def disconnect(self) -> None:
-        """Close the connection (returns at once; ``await ib.wait_closed()`` to be sure)."""
+        """Close the connection and stop reconnecting (returns at once; ``await
+        ib.wait_closed()`` to be sure)."""
+        self.session.close()
         self.client.disconnect()
 
     async def wait_closed(self) -> None:
