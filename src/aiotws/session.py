@@ -55,6 +55,8 @@ __all__ = ["ReconnectPolicy", "Session", "SessionState", "SessionStatus"]
 
 log = logging.getLogger("aiotws.session")
 
+_FARM_BROKEN = frozenset({2103, 2105, 2157})
+_FARM_OK = frozenset({2104, 2106, 2158})
 _PORT_IN_TEXT = re.compile(r"(?:port|to)\D*(\d{2,5})", re.IGNORECASE)
 
 
@@ -88,6 +90,9 @@ class ReconnectPolicy:
     client_ids: Sequence[int] = ()
     heartbeat: float | None = 30.0
     heartbeat_timeout: float = 10.0
+    #: re-subscribe every live subscription when a data farm comes back after a flap
+    #: (2103→2104, 2105→2106): a 3-second flap is known to leave bar streams dead
+    resubscribe_after_flap: bool = True
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait before attempt ``attempt`` (1-based)."""
@@ -114,6 +119,8 @@ class SessionStatus:
     last_restored: datetime | None = None
     #: the last restore's duration, seconds (reconnect to restored)
     last_restore_seconds: float | None = None
+    #: data farms TWS reports broken right now (2103/2105/2157), by name
+    farms_down: set[str] = field(default_factory=set)
 
     @property
     def down_for(self) -> timedelta:
@@ -152,6 +159,7 @@ class Session:
         c = ib.client
         c.disconnected += self._on_disconnected
         c.connectivity += self._on_connectivity
+        c.farm_status += self._on_farm
 
     # -- lifecycle (called by IB) --------------------------------------------------------------
 
@@ -198,6 +206,7 @@ class Session:
         if self.status.down_since is None:
             self.status.down_since = datetime.now(UTC)
         self.status.attempts = 0
+        self.status.farms_down.clear()  # a new connection reports its farms afresh
         self._set(SessionState.RECONNECTING, reason)
 
     def _begin_reconnect(self) -> None:
@@ -306,6 +315,21 @@ class Session:
                 host, _, cid, account, options = self._target
                 self._target = (host, int(m.group(1)), cid, account, options)
                 log.warning("TWS moved the API to port %s (1300): reconnecting there", m.group(1))
+
+    def _on_farm(self, info: ErrorInfo) -> None:
+        farm = info.text.rsplit(":", 1)[-1].strip()
+        down = self.status.farms_down
+        if info.code in _FARM_BROKEN:
+            down.add(farm)
+            log.warning("data farm %s broken (%d)", farm, info.code)
+        elif info.code in _FARM_OK and farm in down:
+            down.discard(farm)
+            flapped = info.code in (2104, 2106)
+            if flapped and self.policy.resubscribe_after_flap and self.ib.client.is_connected():
+                n = self.ib.client.resume_live(cancel_old=True)
+                log.warning("data farm %s back after a flap: re-subscribed %d", farm, n)
+            else:
+                log.info("data farm %s OK again (%d)", farm, info.code)
 
     # -- heartbeat -------------------------------------------------------------------------------
 

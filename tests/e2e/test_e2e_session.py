@@ -11,6 +11,8 @@ requests fail typed and fast while down, and no task is left behind.
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -276,3 +278,115 @@ async def test_reconnect_false_ends_the_session(sim: Simulator) -> None:
     assert isinstance(await lost, ConnectionLost)
     assert not ib.is_connected() and ib.session._task is None
     await _close(ib)
+
+
+async def test_a_farm_flap_resubscribes_when_the_farm_is_back(sim: Simulator) -> None:
+    ib = await _ib(sim)
+    try:
+        ticker = await _ticker(ib)
+        rid = ticker.req_id
+        back = asyncio.ensure_future(_emitted(ib.farm_status, lambda info: info.code == 2104))
+        await sim.farm_flap("usfarm", down=0.2)
+        await back
+        assert ticker.req_id != rid and not ib.session.status.farms_down
+        await _next_update(ticker)
+        assert ib.session.status.restores == 0
+    finally:
+        await _close(ib)
+
+
+async def test_a_gateway_that_accepts_but_never_answers(sim: Simulator) -> None:
+    ib = await _ib(sim)
+    reasons: list[str] = []
+    ib.reconnecting += lambda n, delay: reasons.append(ib.session.status.reason)
+    try:
+        ticker = await _ticker(ib)
+        restored = asyncio.ensure_future(_restored(ib))
+        await sim.restart(2.5, mode="silent")
+        await restored
+        assert any("ConnectTimeout" in r for r in reasons), reasons
+        await _next_update(ticker)
+    finally:
+        await _close(ib)
+
+
+@pytest.mark.parametrize("fault", ["drop_after_handshake", "drop_mid_message"])
+async def test_drops_at_awkward_points(sim: Simulator, fault: str) -> None:
+    ib = await _ib(sim)
+    try:
+        ticker = await _ticker(ib)
+        decode_errors: list[object] = []
+        ib.decode_errors += decode_errors.append
+        restored = asyncio.ensure_future(_restored(ib))
+        if fault == "drop_after_handshake":
+            sim.faults.drop_after_handshake = True  # the first reconnect attempt dies early
+            await sim.drop_connections()
+        else:
+            sim.faults.drop_mid_message = True  # the next tick is cut in half
+        await restored
+        await _next_update(ticker)
+        assert decode_errors == []  # a cut frame is a lost connection, not garbage
+    finally:
+        await _close(ib)
+
+
+async def test_1300_moves_the_target_port() -> None:
+    from aiotws.client import ErrorInfo
+    from aiotws.wire.codes import ErrorKind
+
+    ib = IB()
+    ib.session.attach("127.0.0.1", 7497, 1, "", "")
+    text = (
+        "TWS socket port has been reset and this connection is being dropped. "
+        "Please reconnect on the new port - 7499"
+    )
+    ib.session._on_connectivity(ErrorInfo(-1, 1300, text, ErrorKind.CONNECTIVITY))
+    assert ib.session._target is not None and ib.session._target[1] == 7499
+    ib.session.close()
+
+
+async def _start_sim_process(port: int) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aiotws",
+        "sim",
+        "--port",
+        str(port),
+        "--seed",
+        "2",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    async with asyncio.timeout(30):
+        line = await proc.stdout.readline()
+    assert line.decode().startswith("listening on"), line
+    return proc
+
+
+async def test_killing_the_sim_process_and_starting_it_again() -> None:
+    """The issue's "done when": a killed and restarted ``aiotws sim`` on the same port gets a
+    connected IB with its ticker updating again within the backoff delay plus two seconds."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await _start_sim_process(port)
+    policy = ReconnectPolicy(initial_delay=0.2, max_delay=1.0, jitter=0.0)
+    ib = IB(reconnect=policy)
+    try:
+        async with asyncio.timeout(GUARD):
+            await ib.connect("127.0.0.1", port, 1)
+        ticker = await _ticker(ib)
+        restored = asyncio.ensure_future(_restored(ib))
+        proc.kill()
+        await proc.wait()
+        proc = await _start_sim_process(port)
+        t0 = asyncio.get_running_loop().time()
+        await restored
+        await _next_update(ticker)
+        took = asyncio.get_running_loop().time() - t0
+        assert took < policy.max_delay + 2.0, took
+    finally:
+        await _close(ib)
+        proc.kill()
+        await proc.wait()
