@@ -24,6 +24,7 @@ from aiotws import (
     ConnectionLost,
     LimitOrder,
     MarketOnCloseOrder,
+    MarketOrder,
     NotConnected,
     Stock,
     Ticker,
@@ -390,3 +391,20 @@ async def test_killing_the_sim_process_and_starting_it_again() -> None:
         await _close(ib)
         proc.kill()
         await proc.wait()
+
+
+async def test_fills_during_1100_are_processed(sim: Simulator) -> None:
+    ib = await _ib(sim)
+    try:
+        [aapl] = await ib.qualify(Stock("AAPL"))
+        await _ticker(ib)
+        sim.connectivity_lost()
+        await _state(ib, SessionState.DEGRADED)
+        trade = ib.place_order(aapl, MarketOrder("BUY", 10))
+        await trade.filled(timeout=GUARD)  # 1100 repeats meanwhile; the fill is not lost
+        assert ib.session.status.state is SessionState.DEGRADED
+        sim.connectivity_restored(data_lost=False)
+        await _state(ib, SessionState.CONNECTED)
+        assert len(ib.fills()) == 1
+    finally:
+        await _close(ib)
