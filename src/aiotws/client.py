@@ -337,6 +337,7 @@ class Client(
         """
         if self._protocol is None or self.state is ClientState.DISCONNECTED:
             self._end_live(ConnectionLost("disconnected: the live subscription was not resumed"))
+            self._end_account_subscriptions(None)  # kept across the loss for a resubscribe
             return
         self.state = ClientState.DISCONNECTING
         self._protocol.close()

@@ -274,11 +274,15 @@ async def test_1101_resubscribes_on_the_live_socket(sim: Simulator) -> None:
 
 async def test_reconnect_false_ends_the_session(sim: Simulator) -> None:
     ib = await _ib(sim, policy=ReconnectPolicy(enabled=False))
+    pnl = ib.pnl()
+    ticker = await _ticker(ib)
     lost = asyncio.ensure_future(_emitted(ib.disconnected))
     await sim.drop_connections()
     assert isinstance(await lost, ConnectionLost)
     assert not ib.is_connected() and ib.session._task is None
+    assert ticker.done and not pnl.done  # account subscriptions wait for a resubscribe
     await _close(ib)
+    assert pnl.done  # until the user's disconnect ends them
 
 
 async def test_a_farm_flap_resubscribes_when_the_farm_is_back(sim: Simulator) -> None:

@@ -787,12 +787,18 @@ class AccountCalls(CoreBase):
         for live in self._subs:
             live.active = False
         if exc is None:  # our own disconnect: nothing is to be re-issued
-            self._positions_wanted = False
-            self._acct_wanted = None
-            subs, self._subs = self._subs, {}
-            for live, sub in subs.items():
-                sub.forget()
-                live._close()
+            self._end_account_subscriptions(None)
+
+    def _end_account_subscriptions(self, exc: BaseException | None) -> int:
+        """Forget every account subscription and close its live object (our own disconnect,
+        also one after a loss that was never resumed)."""
+        self._positions_wanted = False
+        self._acct_wanted = None
+        subs, self._subs = self._subs, {}
+        for live, sub in subs.items():
+            sub.forget()
+            live._close()
+        return len(subs)
 
 
 def _noop() -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from eventkit import Event
 
-from aiotws.requests import Pending, Registry, Stream, StreamPending
+from aiotws.requests import LiveHook, Pending, Registry, Stream, StreamPending
 from aiotws.wire.layout import InMessage, OutMessage
 
 __all__ = ["ClientCore", "CoreBase", "Requester", "Timeout"]
@@ -78,6 +78,7 @@ class ClientCore(Requester, Protocol):
     managed_accounts: tuple[str, ...]
     connection_time: datetime | None
     _registry: Registry
+    _live_hooks: list[LiveHook]
     _raw: dict[str, Callable[[list[str]], bool]]
     connected: Event
     disconnected: Event

@@ -86,7 +86,6 @@ class DepthCalls(CoreBase):
 
     _books: dict[int, OrderBook]
     _dirty_books: list[OrderBook]
-    _live_hooks: list[LiveHook]
 
     def _init_depth(self) -> None:
         self._books = {}

@@ -328,7 +328,6 @@ class HistoricalCalls(CoreBase):
     _live_bars: dict[int, BarList]
     _rt_bars: dict[int, RealTimeBarList]
     _bar_resumes: dict[int, asyncio.Task[None]]
-    _live_hooks: list[LiveHook]
     historical_pacer: HistoricalPacer
     historical_backoff: Backoff
 

@@ -113,7 +113,6 @@ class MarketDataCalls(CoreBase):
     _suspended_tickers: dict[Ticker, _TickerPending]
     _mdt_wanted: int
     _mdt_wire: int
-    _live_hooks: list[LiveHook]
 
     def _init_market_data(self) -> None:
         self._tickers = {}

@@ -126,7 +126,6 @@ class TickByTickCalls(CoreBase):
     """REQ_TICK_BY_TICK_DATA and CANCEL_TICK_BY_TICK_DATA."""
 
     _suspended_tbt: list[_TickByTickPending]
-    _live_hooks: list[LiveHook]
 
     def _init_tick_by_tick(self) -> None:
         self._suspended_tbt = []
