@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import resource
 import statistics
 import sys
 import time
@@ -49,8 +50,9 @@ async def _all_update(tickers: list[Ticker], timeout: float) -> None:
         await asyncio.gather(*(one(t) for t in tickers))
 
 
-async def soak(restarts: int, downtime: float, subscriptions: int) -> int:
-    tracemalloc.start()
+async def soak(restarts: int, downtime: float, subscriptions: int, trace: bool) -> int:
+    if trace:  # deep tracebacks tell the simulator's allocations from ours (and slow it)
+        tracemalloc.start(40)
     async with Simulator(port=0, seed=7, tick_interval=0.05, market_data_lines=1000) as sim:
         policy = ReconnectPolicy(initial_delay=0.1, max_delay=1.0, connect_timeout=2.0)
         ib = IB(reconnect=policy)
@@ -71,7 +73,9 @@ async def soak(restarts: int, downtime: float, subscriptions: int) -> int:
         await filled.filled(timeout=10)
         fills = {f.execution.exec_id for f in ib.fills()}
         gc.collect()
-        mem0 = tracemalloc.get_traced_memory()[0]
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        mem0 = tracemalloc.get_traced_memory()[0] if trace else 0
+        snap0 = tracemalloc.take_snapshot() if trace else None
         recover: list[float] = []
         resume: list[float] = []
         lost: list[str] = []
@@ -99,7 +103,20 @@ async def soak(restarts: int, downtime: float, subscriptions: int) -> int:
             if now != fills or len(filled.fills) != 1:
                 lost.append(f"restart {n + 1}: fills {sorted(now)} vs {sorted(fills)}")
         gc.collect()
-        mem1 = tracemalloc.get_traced_memory()[0]
+        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        mem1 = tracemalloc.get_traced_memory()[0] if trace else 0
+        sim_requests = len(sim.requests)
+        growth = tracemalloc.take_snapshot().compare_to(snap0, "traceback") if snap0 else []
+
+        def in_sim(d: tracemalloc.StatisticDiff) -> bool:
+            return any("/aiotws/sim/" in f.filename for f in d.traceback)
+
+        sim_growth = sum(d.size_diff for d in growth if in_sim(d))
+        client_growth = sum(
+            d.size_diff
+            for d in growth
+            if not in_sim(d) and any("/aiotws/" in f.filename for f in d.traceback)
+        )
         for t in resting:
             ib.cancel_order(t)
         ib.disconnect()
@@ -113,10 +130,14 @@ async def soak(restarts: int, downtime: float, subscriptions: int) -> int:
         f"  every ticker updating again:    median {statistics.median(resume) * 1000:.0f} ms, "
         f"max {max(resume) * 1000:.0f} ms"
     )
-    print(
-        f"  memory (traced): {mem0 / 1e6:.1f} MB before, {mem1 / 1e6:.1f} MB after "
-        f"({(mem1 - mem0) / 1e3:+.0f} kB)"
-    )
+    print(f"  peak RSS: {rss0 / 1e3:.1f} MB before the restarts, {rss1 / 1e3:.1f} MB after")
+    if trace:
+        print(
+            f"  memory (traced): {mem0 / 1e6:.1f} MB before, {mem1 / 1e6:.1f} MB after "
+            f"({(mem1 - mem0) / 1e3:+.0f} kB in all; allocated in the client's code "
+            f"{client_growth / 1e3:+.0f} kB, in the simulator's {sim_growth / 1e3:+.0f} kB, which "
+            f"keeps every request: {sim_requests})"
+        )
     print(f"  restores counted by the session: {ib.session.status.restores}")
     if lost:
         print("  LOST:")
@@ -132,8 +153,9 @@ def main() -> int:
     p.add_argument("--restarts", type=int, default=24)
     p.add_argument("--downtime", type=float, default=0.5)
     p.add_argument("--subscriptions", type=int, default=100)
+    p.add_argument("--trace-memory", action="store_true", help="attribute memory growth")
     a = p.parse_args()
-    return asyncio.run(soak(a.restarts, a.downtime, a.subscriptions))
+    return asyncio.run(soak(a.restarts, a.downtime, a.subscriptions, a.trace_memory))
 
 
 if __name__ == "__main__":
