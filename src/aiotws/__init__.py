@@ -15,6 +15,7 @@ from aiotws.bars import BarList, RealTimeBarList
 from aiotws.client import Client, ErrorInfo
 from aiotws.download import DownloadIncomplete, HistoricalDownload
 from aiotws.errors import (
+    AccountKindMismatch,
     AmbiguousContract,
     ClientIdInUse,
     ConnectionLost,
@@ -117,6 +118,7 @@ __all__ = [
     "CFD",
     "DEFAULT_CODES",
     "IB",
+    "AccountKindMismatch",
     "AccountSummaryTags",
     "AccountValue",
     "AmbiguousContract",

@@ -18,6 +18,7 @@ Every exception aiotws raises derives from :class:`TWSError`::
     │   ├── ConnectTimeout (+ TimeoutError)  TCP accepted, but no handshake or no ready state
     │   ├── ClientIdInUse                TWS error 326
     │   ├── UnsupportedServerVersion     no common server version
+    │   ├── AccountKindMismatch          connect(expect=...) reached paper instead of live, or back
     │   ├── NotConnected                 a request while disconnected
     │   └── ConnectionLost               the connection went while the request was in flight
     ├── RequestError                     TWS rejected a request: code, message, req_id, JSON
@@ -37,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "AccountKindMismatch",
     "AmbiguousContract",
     "ClientIdInUse",
     "ConnectTimeout",
@@ -195,6 +197,16 @@ class ClientIdInUse(TWSConnectionError):
 
 class UnsupportedServerVersion(TWSConnectionError):
     """The server's version range and ours do not overlap."""
+
+
+class AccountKindMismatch(TWSConnectionError):
+    """``connect(expect="paper" | "live")`` reached the other kind of account: refused (and
+    disconnected) before anything else was sent. ``accounts`` are the ones TWS reported."""
+
+    def __init__(self, message: str, expected: str, accounts: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.accounts = accounts
 
 
 class NotConnected(TWSConnectionError):

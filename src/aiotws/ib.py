@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable, Generator, Iterable
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from eventkit import Event
 
@@ -25,9 +26,9 @@ from aiotws.calls.accounts import ALL_TAGS, AccountSummaryTable
 from aiotws.calls.base import Timeout
 from aiotws.calls.historical import HistoricalTickRecord
 from aiotws.calls.tickbytick import TickByTickKind, TickByTickRecord
-from aiotws.client import Client, ClientState
+from aiotws.client import Client, ClientState, ErrorInfo
 from aiotws.download import HistoricalDownload
-from aiotws.errors import AmbiguousContract, RequestError
+from aiotws.errors import AccountKindMismatch, AmbiguousContract, RequestError
 from aiotws.history_pacing import HistoricalPacer
 from aiotws.model.account import (
     AccountValue,
@@ -60,6 +61,8 @@ from aiotws.wire.codes import CodeTable
 from aiotws.wire.versions import SV
 
 __all__ = ["IB"]
+
+log = logging.getLogger("aiotws.ib")
 
 
 class IB:
@@ -110,6 +113,10 @@ class IB:
         self.reconnecting: Event = self.session.reconnecting
         self.restored: Event = self.session.restored
         self.session_state: Event = self.session.state_changed
+        #: TWS's API is in read-only mode (seen from a 321 "Read-Only" refusal): no orders
+        self.read_only_api = False
+        self._explained: set[int] = set()
+        c.errors += self._explain
         self.connected: Event = c.connected
         self.disconnected: Event = c.disconnected
         self.errors: Event = c.errors
@@ -143,6 +150,7 @@ class IB:
         timeout: float = 10.0,
         connect_options: str = "",
         account: str = "",
+        expect: Literal["paper", "live"] | None = None,
     ) -> IB:
         """Connect, wait until TWS is ready, and load the state (``sync``); returns ``self``.
 
@@ -152,15 +160,68 @@ class IB:
         connect: a step that does not finish is reported by ``partial_sync`` and
         :attr:`last_sync`. ``account``: the account whose values and portfolio to follow
         (default: the only managed account).
+
+        ``expect``: ``"paper"`` or ``"live"``: refuse with
+        :class:`~aiotws.errors.AccountKindMismatch` (and disconnect, before anything else is
+        sent) when TWS's managed accounts are of the other kind. Paper accounts start with
+        ``D`` (DU…, DF…). Paper and live TWS often run side by side (7497/7496, 4002/4001):
+        a strategy meant for one should say so.
         """
         await self.client.connect(
             host, port, client_id, timeout=timeout, connect_options=connect_options
         )
+        if expect is not None:
+            await self._check_kind(expect)
         self.last_sync = await self._startup_sync(account)
         if not self.last_sync.complete:
             self.partial_sync.emit(self.last_sync)
         self.session.attach(host, port, client_id, account, connect_options)
         return self
+
+    def _explain(self, info: ErrorInfo) -> None:
+        """Say in plain words what two confusing TWS answers mean (once per session)."""
+        if info.code == 321 and "read-only" in info.text.lower():
+            self.read_only_api = True
+            if 321 not in self._explained:
+                self._explained.add(321)
+                log.warning(
+                    "TWS's API is read-only: it refuses orders (and what-ifs). To trade, untick "
+                    "'Read-Only API' in TWS: Global Configuration > API > Settings"
+                )
+        elif info.code == 10197 and 10197 not in self._explained:
+            self._explained.add(10197)
+            log.warning(
+                "no market data (10197): the same IB user is logged in elsewhere (another TWS "
+                "or IB Gateway, the mobile app, the Client Portal) and that session holds the "
+                "market data; log out there, or give this login its own user"
+            )
+
+    async def _check_kind(self, expect: str) -> None:
+        if expect not in ("paper", "live"):
+            self.disconnect()
+            await self.wait_closed()
+            raise ValueError(f"expect must be 'paper', 'live' or None, not {expect!r}")
+        kind = self.account_kind
+        if kind != expect:
+            accounts = tuple(self.client.managed_accounts)
+            self.disconnect()
+            await self.wait_closed()
+            raise AccountKindMismatch(
+                f"expected a {expect} account but {self.client.host}:{self.client.port} "
+                f"manages {', '.join(accounts) or 'no accounts'} ({kind}): refusing to go on",
+                expect,
+                accounts,
+            )
+
+    @property
+    def account_kind(self) -> Literal["paper", "live", "mixed", "none"]:
+        """``"paper"`` when every managed account is a paper one (``D…``), ``"live"`` when
+        none is, ``"mixed"`` for both, ``"none"`` before connecting."""
+        accounts = self.client.managed_accounts
+        if not accounts:
+            return "none"
+        paper = [a.startswith("D") for a in accounts]
+        return "paper" if all(paper) else "live" if not any(paper) else "mixed"
 
     async def _startup_sync(self, account: str, *, completed_orders: bool = False) -> SyncReport:
         c, opts = self.client, self.sync
@@ -191,6 +252,7 @@ class IB:
         timeout: float = 10.0,
         connect_options: str = "",
         account: str = "",
+        expect: Literal["paper", "live"] | None = None,
         **options: Any,
     ) -> _ConnectTo:
         """``async with IB.connect_to(...) as ib:`` connects, and disconnects on exit.
@@ -198,7 +260,9 @@ class IB:
         ``await IB.connect_to(...)`` also works and returns the connected ``IB``.
         ``options`` go to :class:`IB` (``request_timeout``, ``rate``, ``codes``, ``sync`` …).
         """
-        return _ConnectTo(cls(**options), host, port, client_id, timeout, connect_options, account)
+        return _ConnectTo(
+            cls(**options), host, port, client_id, timeout, connect_options, account, expect
+        )
 
     def disconnect(self) -> None:
         """Close the connection and stop reconnecting (returns at once; ``await
@@ -861,8 +925,10 @@ class _ConnectTo:
         timeout: float,
         options: str,
         account: str,
+        expect: Literal["paper", "live"] | None = None,
     ) -> None:
         self._ib = ib
+        self._expect = expect
         self._args = (host, port, client_id)
         self._timeout = timeout
         self._options = options
@@ -874,6 +940,7 @@ class _ConnectTo:
             timeout=self._timeout,
             connect_options=self._options,
             account=self._account,
+            expect=self._expect,
         )
 
     def __await__(self) -> Generator[Any, None, IB]:

@@ -74,6 +74,8 @@ _TABLE: Final[dict[int, Rule]] = {
     10090: _K.WARNING,
     10091: _K.WARNING,
     10167: _K.WARNING,
+    # no market data while the same user runs a competing live session elsewhere
+    10197: _K.WARNING,
     10349: _K.NOTICE,
     # 202 "Order Canceled - reason: ...": the order ended because it was cancelled
     202: _K.CANCELLED,
