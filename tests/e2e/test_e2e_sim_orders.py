@@ -8,9 +8,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from order_recorder import Recorder
 
 from aiotws import Client, LimitOrder, MarketOrder, Stock
 from aiotws.client import ErrorInfo
@@ -20,7 +21,6 @@ from aiotws.sim import Simulator
 from aiotws.sim.accounts import ledger_of, seed_position
 from aiotws.sim.marketdata import step_market
 from aiotws.sim.orders import close_session, desk_of, step_orders
-from aiotws.wire.layout import InMessage
 from aiotws.wire.messages.accounts import (
     CommissionAndFeesReport,
     ExecutionData,
@@ -47,62 +47,6 @@ from aiotws.wire.messages.orders import (
 GUARD = 5.0
 AAPL = Stock("AAPL", "SMART", "USD")
 MSFT = Stock("MSFT", "SMART", "USD")
-M = TypeVar("M")
-_TYPES: tuple[type[InMessage], ...] = (
-    OpenOrder,
-    OpenOrderEnd,
-    OrderStatusMsg,
-    ExecutionData,
-    ExecutionDataEnd,
-    CommissionAndFeesReport,
-    CompletedOrder,
-    CompletedOrdersEnd,
-)
-
-
-class Recorder:
-    """Every order message and error a client receives, in order, and a way to wait."""
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.msgs: list[Any] = []
-        self._changed = asyncio.Event()
-        for t in _TYPES:
-            client.on(t, self._add)
-        client.errors += self._add
-
-    def _add(self, m: object) -> None:
-        self.msgs.append(m)
-        self._changed.set()
-
-    async def wait(self, pred: Callable[[Any], bool], start: int = 0) -> Any:
-        async with asyncio.timeout(GUARD):
-            while True:
-                for m in self.msgs[start:]:
-                    if pred(m):
-                        return m
-                self._changed.clear()
-                await self._changed.wait()
-
-    def of(self, cls: type[M], start: int = 0) -> list[M]:
-        return [m for m in self.msgs[start:] if isinstance(m, cls)]
-
-    def statuses(self, order_id: int, start: int = 0) -> list[str]:
-        return [m.status for m in self.of(OrderStatusMsg, start) if m.order_id == order_id]
-
-    def errors(self, req_id: int, start: int = 0) -> list[ErrorInfo]:
-        return [e for e in self.of(ErrorInfo, start) if e.req_id == req_id]
-
-    async def sync(self) -> int:
-        """A round trip: everything the simulator sent before is recorded. Returns a mark."""
-        async with asyncio.timeout(GUARD):
-            await self.client.req_managed_accounts()
-        return len(self.msgs)
-
-    def place(self, contract: Any, order: Order) -> int:
-        oid = self.client.next_id()
-        self.client.send(PlaceOrder.from_order(oid, contract, order))
-        return oid
 
 
 @pytest.fixture
