@@ -246,6 +246,35 @@ class BarList(list[BarData], _LiveList):
         span = f" {self[0].date} .. {self[-1].date}" if self else ""
         return f"<BarList {sym} {self.bar_size} {self.what_to_show} {len(self)} bars{span}{live}>"
 
+    def _repr_html_(self) -> str:
+        """A table of the first and last bars, with the count, for notebooks."""
+
+        def escape(text: str) -> str:
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        try:
+            cols = ("date", "open", "high", "low", "close", "volume", "wap", "bar_count")
+            rows = list(self)
+            shown = rows if len(rows) <= 10 else [*rows[:5], None, *rows[-5:]]
+            body = []
+            for bar in shown:
+                if bar is None:
+                    body.append(f"<tr><td colspan={len(cols)}>&hellip;</td></tr>")
+                    continue
+                cells = (getattr(bar, c) for c in cols)
+                body.append(
+                    "<tr>"
+                    + "".join(f"<td>{'' if v is None else escape(str(v))}</td>" for v in cells)
+                    + "</tr>"
+                )
+            head = "".join(f"<th>{c}</th>" for c in cols)
+            return (
+                f"<div><b>{escape(repr(self))}</b>"
+                f"<table><tr>{head}</tr>{''.join(body)}</table></div>"
+            )
+        except Exception:
+            return f"<pre>{escape(object.__repr__(self))}</pre>"
+
 
 class RealTimeBarList(list[RealTimeBar], _LiveList):
     """Live 5-second bars (REAL_TIME_BARS): one appended per bar; ``max_bars`` bounds it."""
@@ -320,6 +349,35 @@ class RealTimeBarList(list[RealTimeBar], _LiveList):
         last = f" last {self[-1].time:%H:%M:%S} {self[-1].close}" if self else ""
         state = "" if self.done else " live"
         return f"<RealTimeBarList {sym} {self.what_to_show} {len(self)} bars{last}{state}>"
+
+    def _repr_html_(self) -> str:
+        """A table of the first and last bars, with the count, for notebooks."""
+
+        def escape(text: str) -> str:
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        try:
+            cols = ("time", "open", "high", "low", "close", "volume", "wap", "count")
+            rows = list(self)
+            shown = rows if len(rows) <= 10 else [*rows[:5], None, *rows[-5:]]
+            body = []
+            for bar in shown:
+                if bar is None:
+                    body.append(f"<tr><td colspan={len(cols)}>&hellip;</td></tr>")
+                    continue
+                cells = (getattr(bar, c) for c in cols)
+                body.append(
+                    "<tr>"
+                    + "".join(f"<td>{'' if v is None else escape(str(v))}</td>" for v in cells)
+                    + "</tr>"
+                )
+            head = "".join(f"<th>{c}</th>" for c in cols)
+            return (
+                f"<div><b>{escape(repr(self))}</b>"
+                f"<table><tr>{head}</tr>{''.join(body)}</table></div>"
+            )
+        except Exception:
+            return f"<pre>{escape(object.__repr__(self))}</pre>"
 
 
 def _later(a: datetime | date, b: datetime | date) -> bool:

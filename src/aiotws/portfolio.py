@@ -163,6 +163,24 @@ class LivePnL(_Live, PnL):
             f" realized={self.realized_pnl}{state}>"
         )
 
+    def _repr_html_(self) -> str:
+        """A one-row table of the values, for notebooks."""
+
+        def escape(text: str) -> str:
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        try:
+            names = ("account", "model_code", "daily_pnl", "unrealized_pnl", "realized_pnl", "time")
+            head = "".join(f"<th>{n}</th>" for n in names)
+            row = "".join(
+                f"<td>{'' if (v := getattr(self, n)) is None else escape(str(v))}</td>"
+                for n in names
+            )
+            state = "" if self.active else " (inactive)"
+            return f"<table><tr>{head}</tr><tr>{row}</tr></table>{state}"
+        except Exception:
+            return f"<pre>{escape(object.__repr__(self))}</pre>"
+
 
 class LivePnLSingle(_Live, PnLSingle):
     """One position's PnL, updated in place (REQ_PNL_SINGLE).
@@ -217,6 +235,32 @@ class LivePnLSingle(_Live, PnLSingle):
             f" daily={self.daily_pnl} unrealized={self.unrealized_pnl}"
             f" realized={self.realized_pnl} value={self.value}{state}>"
         )
+
+    def _repr_html_(self) -> str:
+        """A one-row table of the values, for notebooks."""
+
+        def escape(text: str) -> str:
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        try:
+            names = (
+                "account",
+                "con_id",
+                "position",
+                "daily_pnl",
+                "unrealized_pnl",
+                "realized_pnl",
+                "value",
+            )
+            head = "".join(f"<th>{n}</th>" for n in names)
+            row = "".join(
+                f"<td>{'' if (v := getattr(self, n)) is None else escape(str(v))}</td>"
+                for n in names
+            )
+            state = "" if self.active else " (inactive)"
+            return f"<table><tr>{head}</tr><tr>{row}</tr></table>{state}"
+        except Exception:
+            return f"<pre>{escape(object.__repr__(self))}</pre>"
 
 
 class LiveTable(_Live, Generic[K, V]):
@@ -298,3 +342,30 @@ class LiveTable(_Live, Generic[K, V]):
         if not self.active:
             state += " inactive"
         return f"<LiveTable {self.what} rows={len(self.rows)} {state}>"
+
+    def _repr_html_(self) -> str:
+        """The first rows as a table (dataclass records: one column per field)."""
+
+        def escape(text: str) -> str:
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        try:
+            rows = list(self.rows.values())[:50]
+            cols = list(getattr(type(rows[0]), "__dataclass_fields__", ())) if rows else []
+            head = "".join(f"<th>{c}</th>" for c in cols) or "<th>row</th>"
+            body = "".join(
+                "<tr>"
+                + (
+                    "".join(f"<td>{escape(str(getattr(r, c)))}</td>" for c in cols)
+                    if cols
+                    else f"<td>{escape(repr(r))}</td>"
+                )
+                + "</tr>"
+                for r in rows
+            )
+            more = f"<div>&hellip; {len(self.rows) - 50} more</div>" if len(self.rows) > 50 else ""
+            return (
+                f"<div><b>{escape(repr(self))}</b><table><tr>{head}</tr>{body}</table>{more}</div>"
+            )
+        except Exception:
+            return f"<pre>{escape(object.__repr__(self))}</pre>"

@@ -583,6 +583,33 @@ class Ticker:
         sym = self.contract.local_symbol or self.contract.symbol
         return f"<Ticker {sym} {' '.join(shown)}>"
 
+    def _repr_html_(self) -> str:
+        """A one-row table for notebooks: quote, last trade, volume, time."""
+
+        def escape(text: str) -> str:
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        try:
+
+            def cell(v: Any) -> str:
+                if v is None or (isinstance(v, float) and math.isnan(v)):
+                    return ""
+                return escape(str(v))
+
+            names = ("bid_size", "bid", "ask", "ask_size", "last", "last_size", "volume")
+            head = "".join(f"<th>{n}</th>" for n in ("symbol", *names, "time (UTC)"))
+            t = self.time
+            when = "" if t is None else t.astimezone(UTC).strftime("%H:%M:%S.%f")[:-3]
+            sym = escape(self.contract.local_symbol or self.contract.symbol)
+            flags = " (stale)" if self.stale else " (ended)" if self._closed else ""
+            row = "".join(f"<td>{cell(getattr(self, n))}</td>" for n in names)
+            return (
+                f"<table><tr>{head}</tr><tr><td><b>{sym}</b>{flags}</td>{row}"
+                f"<td>{when}</td></tr></table>"
+            )
+        except Exception:
+            return f"<pre>{escape(object.__repr__(self))}</pre>"
+
 
 _QUOTE_PRICES: Final = frozenset({1, 2, 66, 67})
 _PRICE_SIZE: Final = {

@@ -342,3 +342,55 @@ class Trade:
             f"<Trade {o.order_id} {o.action} {o.total_quantity} {c.local_symbol or c.symbol} "
             f"{o.order_type}{price} {self.status} filled={self.filled_quantity()}>"
         )
+
+    def _repr_html_(self) -> str:
+        """The order, its status and fills, and the last log lines, for notebooks."""
+
+        def escape(text: str) -> str:
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        try:
+            o, c = self.order, self.contract
+
+            def table(head: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
+                th = "".join(f"<th>{h}</th>" for h in head)
+                trs = "".join(
+                    "<tr>"
+                    + "".join(f"<td>{'' if v is None else escape(str(v))}</td>" for v in r)
+                    + "</tr>"
+                    for r in rows
+                )
+                return f"<table><tr>{th}</tr>{trs}</table>"
+
+            summary = table(
+                ("order", "action", "quantity", "symbol", "type", "limit", "aux", "tif",
+                 "status", "filled", "remaining", "avg price", "commission"),
+                [(o.order_id, o.action, o.total_quantity, c.local_symbol or c.symbol,
+                  o.order_type, o.lmt_price, o.aux_price, o.tif, self.status,
+                  self.filled_quantity(), self.remaining(), self.avg_fill_price(),
+                  self.commission() or None)],
+            )  # fmt: skip
+            parts = [summary]
+            if self.fills:
+                fills = self.fills[-5:]
+                parts.append(
+                    (f"<div>last 5 of {len(self.fills)} fills</div>" if len(self.fills) > 5 else "")
+                    + table(
+                        ("time", "exec id", "exchange", "shares", "price", "commission"),
+                        [(f.time, f.execution.exec_id, f.execution.exchange, f.execution.shares,
+                          f.execution.price,
+                          None if f.commission_report is None else f.commission_report.commission)
+                         for f in fills],
+                    )
+                )  # fmt: skip
+            if self.log:
+                parts.append(
+                    table(
+                        ("time (UTC)", "status", "message", "code"),
+                        [(e.time.astimezone(UTC).strftime("%H:%M:%S.%f")[:-3], e.status, e.message,
+                          e.error_code or None) for e in self.log[-5:]],
+                    )
+                )  # fmt: skip
+            return "<div>" + "".join(parts) + "</div>"
+        except Exception:
+            return f"<pre>{escape(object.__repr__(self))}</pre>"
