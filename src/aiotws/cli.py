@@ -1,7 +1,9 @@
-"""The ``aiotws`` command line: ``aiotws demo``, ``aiotws sim``.
+"""The ``aiotws`` command line: ``demo``, ``sim``, and the everyday commands ``quote``,
+``history``, ``chain``, ``positions``, ``orders``, ``account`` and ``doctor``.
 
 Connection flags fall back to the environment: ``AIOTWS_HOST``, ``AIOTWS_PORT``,
-``AIOTWS_CLIENT_ID``. Failures print one line and exit non-zero; no tracebacks.
+``AIOTWS_CLIENT_ID``; ``--sim`` runs a command against an embedded simulator. Failures
+print one line and exit non-zero; no tracebacks.
 """
 
 from __future__ import annotations
@@ -9,22 +11,43 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
+import importlib.util
 import logging
 import math
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Final
 
 from aiotws import __version__
-from aiotws.errors import RequestError, TWSError
+from aiotws.doctor import Diagnosis, Status, account_kind, diagnose, port_label
+from aiotws.errors import AmbiguousContract, ClientIdInUse, RequestError, TWSError
 from aiotws.ib import IB
-from aiotws.model import ContFuture, Forex, LimitOrder, MarketOrder, Stock
+from aiotws.model import (
+    ContFuture,
+    Contract,
+    Forex,
+    Future,
+    FuturesOption,
+    LimitOrder,
+    MarketOrder,
+    Option,
+    Stock,
+)
+from aiotws.model.account import PortfolioItem
 from aiotws.sim import SimConfig, Simulator
+from aiotws.sim.accounts import seed_position
+from aiotws.sim.orders import place_manual_order
+from aiotws.startup import StartupSync
+from aiotws.ticker import Ticker
+from aiotws.trade import Trade
 
-__all__ = ["main"]
+__all__ = ["CLIError", "Symbol", "main", "parse_symbol", "render_diagnosis", "seed_demo_book"]
 
 
 def _env_int(name: str, default: int | None) -> int | None:
@@ -111,7 +134,119 @@ def _parser() -> argparse.ArgumentParser:
         help="while down: refuse connects (default), accept and close them (TWS starting "
         "or at its login screen), or accept and never answer (a wedged gateway)",
     )
+    _everyday_commands(sub, common)
     return p
+
+
+def _session_flags(p: argparse.ArgumentParser) -> None:
+    _connection_flags(p, 7497)
+    p.add_argument(
+        "--sim",
+        action="store_true",
+        help="run against an embedded simulator (with a small demo book) instead of TWS",
+    )
+
+
+def _everyday_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    symbol_help = (
+        "AAPL, SAP@IBIS/EUR, EURUSD or EUR.USD, ES:FUT (front month), ES:FUT:202612, "
+        "AAPL:OPT:20261218:230:C, SPX:IND, BTC:CRYPTO, or a con_id"
+    )
+    quote = sub.add_parser(
+        "quote",
+        parents=[common],
+        help="live quotes, updating until Ctrl-C",
+        description="Live quotes of one or more symbols, redrawn until Ctrl-C (--once: one "
+        f"snapshot). Symbols: {symbol_help}.",
+    )
+    _session_flags(quote)
+    quote.add_argument("symbols", nargs="+", type=parse_symbol, metavar="SYMBOL")
+    quote.add_argument("--once", action="store_true", help="print one table and exit")
+    quote.add_argument(
+        "--interval", type=float, default=1.0, metavar="SECONDS", help="redraw every (1)"
+    )
+
+    hist = sub.add_parser(
+        "history",
+        parents=[common],
+        help="historical bars as a table, CSV or Parquet",
+        description=f"Historical bars of one symbol ({symbol_help}).",
+    )
+    _session_flags(hist)
+    hist.add_argument("symbol", type=parse_symbol, metavar="SYMBOL")
+    hist.add_argument("--duration", default="1 D", help='how far back: "1 D", "2 W", "1 Y" …')
+    hist.add_argument("--bar-size", default="5 mins", help='"1 min", "5 mins", "1 hour", "1 day" …')
+    hist.add_argument(
+        "--what",
+        default=None,
+        help="TRADES (default; MIDPOINT for forex), MIDPOINT, BID, ASK, BID_ASK, ADJUSTED_LAST …",
+    )
+    hist.add_argument("--rth", action="store_true", help="regular trading hours only")
+    out = hist.add_mutually_exclusive_group()
+    out.add_argument("--csv", metavar="FILE", help="write the bars to a CSV file")
+    out.add_argument("--parquet", metavar="FILE", help="write a Parquet file (pandas + pyarrow)")
+
+    chain = sub.add_parser(
+        "chain",
+        parents=[common],
+        help="option expirations and strikes",
+        description="The option chain of an underlying: expirations and strikes per "
+        "exchange and trading class.",
+    )
+    _session_flags(chain)
+    chain.add_argument("symbol", type=parse_symbol, metavar="SYMBOL")
+    chain.add_argument(
+        "--exchange",
+        default=None,
+        help="the chain's exchange (default SMART, or every one where SMART has none; "
+        "ALL for every one)",
+    )
+
+    pos = sub.add_parser(
+        "positions",
+        parents=[common],
+        help="positions with their value and PnL",
+        description="Every position of every managed account, valued.",
+    )
+    _session_flags(pos)
+    pos.add_argument("--account", default=None, help="only this account")
+
+    orders = sub.add_parser(
+        "orders",
+        parents=[common],
+        help="open orders (--completed: today's completed)",
+        description="The open orders of every API client and of TWS itself.",
+    )
+    _session_flags(orders)
+    orders.add_argument(
+        "--completed", action="store_true", help="today's filled and cancelled orders instead"
+    )
+
+    acct = sub.add_parser(
+        "account",
+        parents=[common],
+        help="key account values (--all: every tag)",
+        description="Net liquidation, cash, buying power, margin and PnL of each account.",
+    )
+    _session_flags(acct)
+    acct.add_argument("--account", default=None, help="only this account")
+    acct.add_argument("--all", action="store_true", help="every account value TWS sends")
+
+    doctor = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="diagnose a TWS / IB Gateway API setup",
+        description="Checks step by step why a client cannot connect or trade, and says "
+        "what to change in TWS's settings. Without --port it probes the four default "
+        "ports (7497 TWS paper, 7496 TWS live, 4002 IB Gateway paper, 4001 IB Gateway live).",
+    )
+    doctor.add_argument("--host", default=os.environ.get("AIOTWS_HOST", "127.0.0.1"))
+    doctor.add_argument("--port", type=int, default=_env_int("AIOTWS_PORT", None))
+    doctor.add_argument("--client-id", type=int, default=_env_int("AIOTWS_CLIENT_ID", 1))
+    doctor.add_argument("--timeout", type=float, default=5.0, help="per step, seconds (5)")
+    doctor.add_argument("--sim", action="store_true", help="diagnose an embedded simulator")
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -376,17 +511,707 @@ async def _sim(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the everyday commands ---------------------------------------------------------------------
+
+
+class CLIError(Exception):
+    """A failure the command reports in one line (exit status 1)."""
+
+
+#: currencies a bare six-letter symbol (EURUSD) or EUR.USD / EUR/USD is read as forex with
+_CURRENCIES: Final = frozenset(
+    (
+        "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "HKD", "SGD", "SEK", "NOK",
+        "DKK", "CNH", "MXN", "ZAR", "KRW", "PLN", "CZK", "HUF", "ILS", "TRY", "INR", "AED",
+    )
+)  # fmt: skip
+_SEC_TYPES: Final = {
+    "STK": "STK",
+    "CASH": "CASH",
+    "FX": "CASH",
+    "FUT": "FUT",
+    "OPT": "OPT",
+    "FOP": "FOP",
+    "IND": "IND",
+    "CRYPTO": "CRYPTO",
+    "CFD": "CFD",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """A symbol as typed on the command line and the contract it stands for."""
+
+    text: str
+    contract: Contract
+
+
+def parse_symbol(text: str) -> Symbol:
+    """Read the CLI's symbol grammar (see docs/cli.md)::
+
+        AAPL                   a stock on SMART in USD
+        SAP@IBIS/EUR           a stock on an exchange, in a currency
+        EURUSD  EUR.USD  EUR/USD   a forex pair on IDEALPRO
+        ES:FUT  ES:FUT:202612  the front future (continuous), or one contract month
+        AAPL:OPT:20261218:230:C    an option (FOP for an option on a future)
+        SPX:IND  BTC:CRYPTO  IBUS500:CFD   other kinds
+        265598                 a contract id
+
+    Raises ``argparse.ArgumentTypeError`` for text that does not fit.
+    """
+    raw = text.strip()
+    if raw.isdigit():
+        return Symbol(raw, Contract(con_id=int(raw)))
+    body, currency = raw, ""
+    head, slash, tail = raw.rpartition("/")
+    if slash and len(tail) == 3 and tail.isalpha():
+        body, currency = head, tail.upper()
+    body, at, exchange = body.partition("@")
+    exchange = exchange.upper()
+    if at and not exchange:
+        raise argparse.ArgumentTypeError(f"{text!r}: an exchange must follow '@'")
+    parts = [p.strip() for p in body.split(":")]
+    symbol = parts[0].upper()
+    if not symbol:
+        raise argparse.ArgumentTypeError(f"{text!r}: no symbol")
+    kind = parts[1].upper() if len(parts) > 1 else ""
+    if kind and kind not in _SEC_TYPES:
+        known = ", ".join(sorted(_SEC_TYPES))
+        raise argparse.ArgumentTypeError(f"{text!r}: unknown kind {parts[1]!r} (one of {known})")
+    sec_type = _SEC_TYPES.get(kind, "")
+    rest = parts[2:]
+    ccy = {"currency": currency} if currency else {}
+    exch = {"exchange": exchange} if exchange else {}
+
+    def need(n: int, form: str) -> None:
+        if len(rest) != n:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {form}")
+
+    contract: Contract
+    if not sec_type:
+        base, quote = _pair(symbol, currency)
+        if base:
+            contract = Forex(symbol=base, currency=quote, **exch)
+        else:
+            contract = Stock(symbol, **exch, **ccy)
+    elif sec_type == "CASH":
+        need(0, "PAIR:CASH")
+        base, quote = _pair(symbol, currency)
+        if not base:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a pair like EURUSD or EUR.USD")
+        contract = Forex(symbol=base, currency=quote, **exch)
+    elif sec_type == "STK":
+        need(0, "SYMBOL:STK")
+        contract = Stock(symbol, **exch, **ccy)
+    elif sec_type == "FUT":
+        if len(rest) > 1:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected SYMBOL:FUT or SYMBOL:FUT:YYYYMM")
+        if rest and rest[0]:
+            contract = Future(symbol, rest[0], **exch, **ccy)
+        else:
+            contract = ContFuture(symbol, **exch, **ccy)
+    elif sec_type in ("OPT", "FOP"):
+        need(3, f"SYMBOL:{sec_type}:YYYYMMDD:STRIKE:C|P")
+        expiry, strike_text, right = rest
+        try:
+            strike = float(strike_text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: strike {strike_text!r} is no number"
+            ) from None
+        right = right.upper()[:1]
+        if right not in ("C", "P"):
+            raise argparse.ArgumentTypeError(f"{text!r}: the right must be C or P")
+        if sec_type == "OPT":
+            contract = Option(symbol, expiry, strike, right, exchange or "SMART", **ccy)
+        else:
+            contract = FuturesOption(symbol, expiry, strike, right, exchange, **ccy)
+    else:
+        need(0, f"SYMBOL:{kind}")
+        default_exchange = {"CRYPTO": "PAXOS", "CFD": "SMART"}.get(sec_type, "")
+        default_currency = "USD" if sec_type in ("CRYPTO", "CFD") else ""
+        contract = Contract(
+            sec_type=sec_type,
+            symbol=symbol,
+            exchange=exchange or default_exchange,
+            currency=currency or default_currency,
+        )
+    return Symbol(raw, contract)
+
+
+def _pair(symbol: str, currency: str) -> tuple[str, str]:
+    """``(base, quote)`` when ``symbol`` (with ``/currency``) reads as a currency pair."""
+    if currency and symbol in _CURRENCIES and currency in _CURRENCIES:
+        return symbol, currency
+    if currency:
+        return "", ""
+    if "." in symbol:
+        base, _, quote = symbol.partition(".")
+        if base in _CURRENCIES and quote in _CURRENCIES:
+            return base, quote
+        return "", ""
+    if len(symbol) == 6 and symbol[:3] in _CURRENCIES and symbol[3:] in _CURRENCIES:
+        return symbol[:3], symbol[3:]
+    return "", ""
+
+
+def _describe(c: Contract) -> str:
+    return c.local_symbol or c.symbol or str(c.con_id)
+
+
+async def _qualify(ib: IB, symbols: Sequence[Symbol], timeout: float) -> list[Contract]:
+    """Qualify every symbol; an unknown or ambiguous one is a one-line :class:`CLIError`."""
+
+    async def one(s: Symbol) -> Contract:
+        try:
+            [c] = await ib.qualify(s.contract, timeout=timeout)
+        except AmbiguousContract as e:
+            names = ", ".join(
+                f"{_describe(c)}@{c.exchange}" if c.exchange else _describe(c)
+                for c in e.candidates[:6]
+            )
+            more = " …" if len(e.candidates) > 6 else ""
+            raise CLIError(
+                f"{s.text} is ambiguous: {len(e.candidates)} contracts match ({names}{more}); "
+                "add an exchange (@EXCH), a currency (/CCY) or an expiry"
+            ) from None
+        except RequestError as e:
+            raise CLIError(f"unknown contract {s.text} (TWS error {e.code}: {e.message})") from None
+        return c
+
+    return list(await asyncio.gather(*(one(s) for s in symbols)))
+
+
+def _kind(accounts: Sequence[str]) -> str:
+    kind = account_kind(accounts)
+    return {"paper": "paper", "live": "LIVE", "mixed": "paper and LIVE"}.get(kind, "no account")
+
+
+def _header(ib: IB, where: str) -> str:
+    accounts = ib.managed_accounts
+    return (
+        f"{where} · server {ib.server_version} · "
+        f"{', '.join(accounts) or 'no accounts'} ({_kind(accounts)})"
+    )
+
+
+@contextlib.asynccontextmanager
+async def _connect(args: argparse.Namespace) -> AsyncIterator[IB]:
+    """Connect for one command (no reconnects, no startup sync) and print the header line;
+    ``--sim``: to an embedded simulator with a small demo book."""
+    sim: Simulator | None = None
+    host, port = args.host, args.port
+    if args.sim:
+        sim = Simulator(port=0, seed=1)
+        await sim.start()
+        seed_demo_book(sim)
+        host, port = sim.host, sim.port
+    ib = IB(reconnect=False, sync=StartupSync.none(), request_timeout=max(30.0, args.timeout))
+    try:
+        await ib.connect(host, port, args.client_id, timeout=args.timeout)
+        try:
+            where = "simulator" if sim is not None else f"{host}:{port}"
+            print(_header(ib, where), flush=True)
+            yield ib
+        finally:
+            ib.disconnect()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await ib.wait_closed()
+    finally:
+        if sim is not None:
+            await sim.stop()
+
+
+def seed_demo_book(sim: Simulator) -> None:
+    """What ``--sim`` starts with: 100 AAPL and 2 ES futures held, a working limit order to
+    buy 10 AAPL far below the market, and a filled market order for 5 MSFT (all entered "in
+    TWS": client 0's manual orders)."""
+    account = sim.config.accounts[0]
+    [aapl] = sim.universe.match(Stock("AAPL"))
+    [msft] = sim.universe.match(Stock("MSFT"))
+    es = sim.universe.match(ContFuture("ES"))
+    seed_position(sim, account, aapl.contract, Decimal(100), 190.0)
+    if es:
+        [fut] = sim.universe.match(Contract(con_id=es[0].contract.con_id))
+        mark = sim.market.quote(fut.contract.con_id).mark
+        seed_position(sim, account, fut.contract, Decimal(2), round(mark * 50 * 0.99, 2))
+    place_manual_order(sim, aapl.contract, LimitOrder("BUY", Decimal(10), 100.0))
+    place_manual_order(sim, msft.contract, MarketOrder("BUY", Decimal(5)))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: str = "") -> list[str]:
+    """Rows as aligned text columns; the columns whose index is in ``right`` (a string of
+    digits) align right."""
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, cell in enumerate(r):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            c.rjust(widths[i]) if str(i) in right else c.ljust(widths[i])
+            for i, c in enumerate(cells)
+        ]
+        return "  ".join(out).rstrip()
+
+    return [line(headers), *(line(r) for r in rows)]
+
+
+def _num(x: float | Decimal | None, fmt: str = "g") -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+        return "-"
+    return format(x, fmt)
+
+
+def _price(x: float | None) -> str:
+    if x is None or math.isnan(x) or x <= 0:
+        return "-"
+    return f"{x:.6g}" if abs(x) < 10 else f"{x:,.2f}"
+
+
+# -- quote -------------------------------------------------------------------------------------
+
+
+_DATA_TYPES: Final = {1: "", 2: "frozen", 3: "delayed", 4: "delayed frozen"}
+
+
+def _quote_rows(symbols: Sequence[Symbol], tickers: Sequence[Ticker]) -> list[str]:
+    rows = []
+    for s, t in zip(symbols, tickers, strict=True):
+        change = "-"
+        ref = t.last if not math.isnan(t.last) else t.mid()
+        if not math.isnan(ref) and not math.isnan(t.close) and t.close > 0:
+            change = f"{(ref / t.close - 1) * 100:+.2f}%"
+        note = _DATA_TYPES.get(t.market_data_type, "")
+        if t.errors:
+            e = t.errors[-1]
+            note = f"{note + '; ' if note else ''}{e.code}: {e.message}"
+        rows.append(
+            [
+                s.text,
+                _num(t.bid_size),
+                _price(t.bid),
+                _price(t.ask),
+                _num(t.ask_size),
+                _price(t.last),
+                change,
+                _num(t.volume),
+                note,
+            ]
+        )
+    headers = ["symbol", "bid size", "bid", "ask", "ask size", "last", "change", "volume", ""]
+    return _table(headers, rows, right="1234567")
+
+
+async def _quote(args: argparse.Namespace) -> int:
+    async with _connect(args) as ib:
+        contracts = await _qualify(ib, args.symbols, args.timeout)
+        tickers = [ib.market_data(c) for c in contracts]
+        if args.once:
+            await asyncio.gather(
+                *(t.ready(timeout=args.timeout) for t in tickers), return_exceptions=True
+            )
+            for line in _quote_rows(args.symbols, tickers):
+                print(line)
+            return 1 if any(t.done and t.errors for t in tickers) else 0
+        # the first table with quotes in it, where they come soon
+        await asyncio.gather(
+            *(t.ready(timeout=min(args.timeout, 2.0)) for t in tickers), return_exceptions=True
+        )
+        tty = sys.stdout.isatty()
+        drawn = 0
+        while True:
+            lines = _quote_rows(args.symbols, tickers)
+            stamp = datetime.now().strftime("%H:%M:%S")
+            if tty:
+                if drawn:
+                    sys.stdout.write(f"\x1b[{drawn}F\x1b[J")
+                lines = [f"{stamp}  (Ctrl-C to stop)", *lines]
+            else:
+                lines = [stamp, *lines, ""]
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+            drawn = len(lines)
+            if all(t.done for t in tickers):
+                return 1
+            await asyncio.sleep(args.interval)
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+_BAR_COLUMNS: Final = ("date", "open", "high", "low", "close", "volume", "wap", "bar_count")
+
+
+def _bar_time(d: object) -> str:
+    return d.isoformat() if isinstance(d, (datetime, date)) else str(d)
+
+
+async def _history(args: argparse.Namespace) -> int:
+    if args.parquet:
+        _need_parquet()
+    what = args.what or ("MIDPOINT" if args.symbol.contract.sec_type == "CASH" else "TRADES")
+    async with _connect(args) as ib:
+        [contract] = await _qualify(ib, [args.symbol], args.timeout)
+        try:
+            bars = await ib.historical_bars(
+                contract,
+                duration=args.duration,
+                bar_size=args.bar_size,
+                what_to_show=what,
+                use_rth=args.rth,
+            )
+        except RequestError as e:
+            raise CLIError(
+                f"no history for {args.symbol.text}: TWS error {e.code}: {e.message}"
+            ) from None
+        except ValueError as e:  # an illegal duration / bar size / what-to-show
+            raise CLIError(str(e)) from None
+        rows = [
+            [
+                _bar_time(b.date),
+                f"{b.open:g}",
+                f"{b.high:g}",
+                f"{b.low:g}",
+                f"{b.close:g}",
+                _num(b.volume),
+                _num(b.wap),
+                _num(b.bar_count),
+            ]
+            for b in bars
+        ]
+        what_line = f"{args.symbol.text} {what} {args.bar_size} bars over {args.duration}"
+        if args.csv:
+            await asyncio.to_thread(_write_csv, args.csv, rows)
+            print(f"{what_line}: wrote {len(rows)} bars to {args.csv}")
+        elif args.parquet:
+            bars.df().to_parquet(args.parquet)
+            print(f"{what_line}: wrote {len(rows)} bars to {args.parquet}")
+        else:
+            print(f"{what_line}: {len(rows)} bars")
+            for line in _table(_BAR_COLUMNS, rows, right="1234567"):
+                print(line)
+    return 0
+
+
+def _write_csv(path: str, rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(_BAR_COLUMNS)
+        w.writerows([[c if c != "-" else "" for c in r] for r in rows])
+
+
+def _need_parquet() -> None:
+    missing = [m for m in ("pandas", "pyarrow") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise CLIError(
+            f"--parquet needs {' and '.join(missing)}: pip install pandas pyarrow "
+            "(or write --csv FILE)"
+        )
+
+
+# -- chain -------------------------------------------------------------------------------------
+
+
+def _wrap(prefix: str, items: Sequence[str], width: int = 96) -> list[str]:
+    lines, cur = [], prefix
+    pad = " " * len(prefix)
+    for it in items:
+        if len(cur) + len(it) + 1 > width and cur.strip():
+            lines.append(cur.rstrip())
+            cur = pad
+        cur += it + " "
+    lines.append(cur.rstrip())
+    return lines
+
+
+async def _chain(args: argparse.Namespace) -> int:
+    async with _connect(args) as ib:
+        [und] = await _qualify(ib, [args.symbol], args.timeout)
+        fut_exchange = und.exchange if und.sec_type in ("FUT", "CONTFUT") else ""
+        try:
+            chains = await ib.option_chain(und, fut_exchange, timeout=args.timeout)
+        except RequestError as e:
+            raise CLIError(
+                f"no option chain for {args.symbol.text}: TWS error {e.code}: {e.message}"
+            ) from None
+        wanted = (args.exchange or "SMART").upper()
+        shown = [c for c in chains if wanted in ("ALL", "*") or c.exchange == wanted]
+        if not shown and args.exchange is None:  # options on futures: their exchange
+            shown = chains
+        if not shown:
+            have = ", ".join(sorted({c.exchange for c in chains})) or "none"
+            raise CLIError(
+                f"no {args.symbol.text} options on {wanted} (exchanges: {have}; --exchange ALL)"
+            )
+        for c in shown:
+            print(
+                f"{args.symbol.text} options on {c.exchange}: class {c.trading_class}, "
+                f"multiplier {c.multiplier}, {len(c.expirations)} expirations, "
+                f"{len(c.strikes)} strikes"
+            )
+            for line in _wrap("  expirations ", sorted(c.expirations)):
+                print(line)
+            for line in _wrap("  strikes     ", [f"{k:g}" for k in sorted(c.strikes)]):
+                print(line)
+    return 0
+
+
+# -- positions, orders, account ----------------------------------------------------------------
+
+
+async def _positions(args: argparse.Namespace) -> int:
+    async with _connect(args) as ib:
+        positions = [p for p in await ib.positions(args.account) if p.position != 0]
+        values: dict[tuple[str, int], PortfolioItem] = {}
+        for account in sorted({p.account for p in positions}):
+            with contextlib.suppress(TWSError, TimeoutError):
+                await ib.account_updates(account, timeout=args.timeout)
+                values.update({(account, i.contract.con_id): i for i in ib.portfolio(account)})
+        if not positions:
+            print("no positions")
+            return 0
+        rows = []
+        for p in sorted(positions, key=lambda p: (p.account, _describe(p.contract))):
+            item = values.get((p.account, p.contract.con_id))
+            rows.append(
+                [
+                    p.account,
+                    _describe(p.contract),
+                    p.contract.sec_type,
+                    _num(p.position),
+                    f"{p.avg_cost:,.2f}",
+                    _price(item.market_price) if item else "-",
+                    f"{item.market_value:,.2f}" if item else "-",
+                    _money(item.unrealized_pnl) if item else "-",
+                ]
+            )
+        headers = [
+            "account",
+            "symbol",
+            "type",
+            "position",
+            "avg cost",
+            "price",
+            "value",
+            "unrealized",
+        ]
+        for line in _table(headers, rows, right="34567"):
+            print(line)
+    return 0
+
+
+def _order_rows(trades: Sequence[Trade], completed: bool) -> list[str]:
+    rows = []
+    for t in trades:
+        o = t.order
+        price = " ".join(
+            x
+            for x in (
+                _price(o.lmt_price) if o.lmt_price else "",
+                _price(o.aux_price) if o.aux_price else "",
+            )
+            if x
+        )
+        st = t.order_state
+        done_status = st.completed_status if completed and st is not None else ""
+        status = done_status or t.status
+        rows.append(
+            [
+                str(o.order_id),
+                str(o.perm_id),
+                str(o.client_id),
+                o.account,
+                o.action,
+                _num(o.total_quantity),
+                _describe(t.contract),
+                o.order_type,
+                price or "-",
+                o.tif,
+                _num(o.filled_quantity if completed and o.filled_quantity else t.filled_quantity()),
+                status,
+            ]
+        )
+    headers = [
+        "id",
+        "perm id",
+        "client",
+        "account",
+        "action",
+        "qty",
+        "symbol",
+        "type",
+        "price",
+        "tif",
+        "filled",
+        "status",
+    ]
+    return _table(headers, rows, right="0125810")
+
+
+async def _orders(args: argparse.Namespace) -> int:
+    async with _connect(args) as ib:
+        if args.completed:
+            trades = await ib.completed_orders(timeout=args.timeout)
+            empty = "no completed orders today"
+        else:
+            trades = [
+                t for t in await ib.req_open_orders(True, timeout=args.timeout) if not t.is_done()
+            ]
+            empty = "no open orders"
+        if not trades:
+            print(empty)
+            return 0
+        for line in _order_rows(trades, args.completed):
+            print(line)
+    return 0
+
+
+#: the tags ``aiotws account`` shows without --all
+KEY_TAGS: Final = (
+    "NetLiquidation",
+    "TotalCashValue",
+    "SettledCash",
+    "BuyingPower",
+    "AvailableFunds",
+    "ExcessLiquidity",
+    "GrossPositionValue",
+    "InitMarginReq",
+    "MaintMarginReq",
+    "Cushion",
+    "UnrealizedPnL",
+    "RealizedPnL",
+)
+
+
+async def _account(args: argparse.Namespace) -> int:
+    async with _connect(args) as ib:
+        accounts = [args.account] if args.account else ib.managed_accounts
+        for account in accounts:
+            try:
+                await ib.account_updates(account, timeout=args.timeout)
+            except RequestError as e:
+                raise CLIError(f"account {account}: TWS error {e.code}: {e.message}") from None
+            values = ib.account_values(account)
+            if args.all:
+                shown = sorted(values, key=lambda v: (v.tag, v.currency))
+            else:
+                by_tag = {
+                    v.tag: v for v in values if v.currency in ("BASE", "") or v.tag not in KEY_TAGS
+                }
+                for v in values:  # single-currency accounts report the base currency by name
+                    by_tag.setdefault(v.tag, v)
+                shown = [by_tag[t] for t in KEY_TAGS if t in by_tag]
+            base = next(
+                (v.value for v in values if v.tag == "Currency" and v.currency == "BASE"), "BASE"
+            )
+            print(f"account {account} ({_kind([account])})")
+            rows = [
+                [v.tag, _value(v.value), base if v.currency == "BASE" else v.currency]
+                for v in shown
+            ]
+            for line in _table(["tag", "value", "currency"], rows, right="1"):
+                print("  " + line)
+    return 0
+
+
+def _value(text: str) -> str:
+    try:
+        x = float(text)
+    except ValueError:
+        return text
+    return f"{x:,.2f}" if abs(x) >= 1 or x == 0 else text
+
+
+# -- doctor ------------------------------------------------------------------------------------
+
+
+_MARKS: Final = {Status.OK: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}
+
+
+def render_diagnosis(diag: Diagnosis) -> list[str]:
+    """The doctor's findings as the lines ``aiotws doctor`` prints."""
+    lines = []
+    if diag.port is None:
+        lines.append(f"probing {diag.host}: TWS and IB Gateway's default API ports")
+        for p in diag.probes:
+            state = "open" if p.tcp_open else p.outcome
+            lines.append(f"  {p.port:<5} {port_label(p.port):<17} {state}")
+        if not diag.reports:
+            lines.append(
+                "✗ nothing listens on any default port: start TWS / IB Gateway and tick "
+                "'Enable ActiveX and Socket Clients' (Global Configuration > API > Settings); "
+                "a custom port: --port"
+            )
+    for r in diag.reports:
+        label = f" ({r.label})" if r.label else ""
+        lines.append(f"{r.host}:{r.port}{label}")
+        for c in r.checks:
+            lines.append(f"  {_MARKS[c.status]} {c.name:<12} {c.summary}")
+            if c.advice:
+                lines.append(f"    {'':<12} → {c.advice}")
+    verdict = "healthy" if diag.healthy else "problems found"
+    lines.append(f"{verdict}")
+    return lines
+
+
+async def _doctor(args: argparse.Namespace) -> int:
+    logger = logging.getLogger("aiotws")
+    level = logger.level
+    if not getattr(args, "verbose", 0):  # the checks provoke TWS errors on purpose
+        logger.setLevel(logging.CRITICAL)
+    try:
+        return await _run_doctor(args)
+    finally:
+        logger.setLevel(level)
+
+
+async def _run_doctor(args: argparse.Namespace) -> int:
+    sim: Simulator | None = None
+    host, port = args.host, args.port
+    if args.sim:
+        sim = Simulator(port=0, seed=1)
+        await sim.start()
+        host, port = sim.host, sim.port
+    try:
+        diag = await diagnose(host, port, args.client_id, timeout=args.timeout)
+    finally:
+        if sim is not None:
+            await sim.stop()
+    for line in render_diagnosis(diag):
+        print(line)
+    return 0 if diag.healthy else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(getattr(args, "verbose", 0), 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run = {"demo": _demo, "sim": _sim}[args.command]
+    run = {
+        "demo": _demo,
+        "sim": _sim,
+        "quote": _quote,
+        "history": _history,
+        "chain": _chain,
+        "positions": _positions,
+        "orders": _orders,
+        "account": _account,
+        "doctor": _doctor,
+    }[args.command]
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:
         return 130
-    except (TWSError, OSError) as e:
-        print(f"aiotws {args.command}: {e}", file=sys.stderr)
+    except ClientIdInUse as e:
+        hint = "; pick another with --client-id (or AIOTWS_CLIENT_ID)"
+        print(f"aiotws {args.command}: {e}{hint}", file=sys.stderr)
+        return 1
+    except (CLIError, TWSError, OSError) as e:
+        text = " ".join(str(e).split()) or type(e).__name__  # one line, always
+        print(f"aiotws {args.command}: {text}", file=sys.stderr)
         return 1
 
 
