@@ -17,7 +17,18 @@ import aiotws.wire
 
 SRC = Path(aiotws.__file__).resolve().parent
 IO_MODULES = ("asyncio", "socket", "time", "selectors", "threading")
-UPPER = ("protocol", "requests", "client", "session", "ib", "sync", "sim", "cli")
+UPPER = (
+    "protocol",
+    "requests",
+    "client",
+    "session",
+    "ib",
+    "sync",
+    "sim",
+    "cli",
+    "doctor",
+    "testing",
+)
 
 # (modules the rule applies to, module prefixes they must not import)
 RULES: list[tuple[str, tuple[str, ...]]] = [
