@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from html import escape
 from typing import Any
 
 from eventkit import Event
@@ -248,32 +249,8 @@ class BarList(list[BarData], _LiveList):
 
     def _repr_html_(self) -> str:
         """A table of the first and last bars, with the count, for notebooks."""
-
-        def escape(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-        try:
-            cols = ("date", "open", "high", "low", "close", "volume", "wap", "bar_count")
-            rows = list(self)
-            shown = rows if len(rows) <= 10 else [*rows[:5], None, *rows[-5:]]
-            body = []
-            for bar in shown:
-                if bar is None:
-                    body.append(f"<tr><td colspan={len(cols)}>&hellip;</td></tr>")
-                    continue
-                cells = (getattr(bar, c) for c in cols)
-                body.append(
-                    "<tr>"
-                    + "".join(f"<td>{'' if v is None else escape(str(v))}</td>" for v in cells)
-                    + "</tr>"
-                )
-            head = "".join(f"<th>{c}</th>" for c in cols)
-            return (
-                f"<div><b>{escape(repr(self))}</b>"
-                f"<table><tr>{head}</tr>{''.join(body)}</table></div>"
-            )
-        except Exception:
-            return f"<pre>{escape(object.__repr__(self))}</pre>"
+        cols = ("date", "open", "high", "low", "close", "volume", "wap", "bar_count")
+        return _bars_html(self, cols)
 
 
 class RealTimeBarList(list[RealTimeBar], _LiveList):
@@ -352,32 +329,7 @@ class RealTimeBarList(list[RealTimeBar], _LiveList):
 
     def _repr_html_(self) -> str:
         """A table of the first and last bars, with the count, for notebooks."""
-
-        def escape(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-        try:
-            cols = ("time", "open", "high", "low", "close", "volume", "wap", "count")
-            rows = list(self)
-            shown = rows if len(rows) <= 10 else [*rows[:5], None, *rows[-5:]]
-            body = []
-            for bar in shown:
-                if bar is None:
-                    body.append(f"<tr><td colspan={len(cols)}>&hellip;</td></tr>")
-                    continue
-                cells = (getattr(bar, c) for c in cols)
-                body.append(
-                    "<tr>"
-                    + "".join(f"<td>{'' if v is None else escape(str(v))}</td>" for v in cells)
-                    + "</tr>"
-                )
-            head = "".join(f"<th>{c}</th>" for c in cols)
-            return (
-                f"<div><b>{escape(repr(self))}</b>"
-                f"<table><tr>{head}</tr>{''.join(body)}</table></div>"
-            )
-        except Exception:
-            return f"<pre>{escape(object.__repr__(self))}</pre>"
+        return _bars_html(self, ("time", "open", "high", "low", "close", "volume", "wap", "count"))
 
 
 def _later(a: datetime | date, b: datetime | date) -> bool:
@@ -395,3 +347,26 @@ def _frame(rows: list[Any], columns: tuple[str, ...]) -> Any:
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError("df() needs pandas: pip install 'aiotws[pandas]'") from None
     return pd.DataFrame([[getattr(r, c) for c in columns] for r in rows], columns=list(columns))
+
+
+def _bars_html(bars: list[Any], cols: tuple[str, ...]) -> str:
+    """The first and last five bars of ``bars`` as an HTML table under its repr (never raises)."""
+    try:
+        shown = bars if len(bars) <= 10 else [*bars[:5], None, *bars[-5:]]
+        body = []
+        for bar in shown:
+            if bar is None:
+                body.append(f"<tr><td colspan={len(cols)}>&hellip;</td></tr>")
+                continue
+            cells = (getattr(bar, c) for c in cols)
+            body.append(
+                "<tr>"
+                + "".join(f"<td>{'' if v is None else escape(str(v))}</td>" for v in cells)
+                + "</tr>"
+            )
+        head = "".join(f"<th>{c}</th>" for c in cols)
+        return (
+            f"<div><b>{escape(repr(bars))}</b><table><tr>{head}</tr>{''.join(body)}</table></div>"
+        )
+    except Exception:
+        return f"<pre>{escape(object.__repr__(bars))}</pre>"

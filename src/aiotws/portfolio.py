@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from datetime import UTC, datetime
+from html import escape
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from eventkit import Event
@@ -166,9 +167,6 @@ class LivePnL(_Live, PnL):
     def _repr_html_(self) -> str:
         """A one-row table of the values, for notebooks."""
 
-        def escape(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
         try:
             names = ("account", "model_code", "daily_pnl", "unrealized_pnl", "realized_pnl", "time")
             head = "".join(f"<th>{n}</th>" for n in names)
@@ -238,9 +236,6 @@ class LivePnLSingle(_Live, PnLSingle):
 
     def _repr_html_(self) -> str:
         """A one-row table of the values, for notebooks."""
-
-        def escape(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
         try:
             names = (
@@ -345,9 +340,6 @@ class LiveTable(_Live, Generic[K, V]):
 
     def _repr_html_(self) -> str:
         """The first rows as a table (dataclass records: one column per field)."""
-
-        def escape(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
         try:
             rows = list(self.rows.values())[:50]

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from html import escape
 from typing import TYPE_CHECKING, Any, Final
 
 from eventkit import Event
@@ -585,9 +586,6 @@ class Ticker:
 
     def _repr_html_(self) -> str:
         """A one-row table for notebooks: quote, last trade, volume, time."""
-
-        def escape(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
         try:
 

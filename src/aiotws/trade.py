@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from html import escape
 from typing import Final
 
 from eventkit import Event
@@ -345,9 +346,6 @@ class Trade:
 
     def _repr_html_(self) -> str:
         """The order, its status and fills, and the last log lines, for notebooks."""
-
-        def escape(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
         try:
             o, c = self.order, self.contract
