@@ -77,7 +77,8 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=OLDEST)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/."""
-    session.install("-e", ".", "mypy>=1.11")
+    # the testing extra: aiotws.testing (the pytest plugin) is typed against pytest
+    session.install("-e", ".[testing]", "mypy>=1.11")
     session.run("mypy")
 
 
