@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -59,8 +59,9 @@ async def _close(ib: IB) -> None:
     assert session._heartbeat is None or session._heartbeat.done()
 
 
-async def _emitted(event: Any, pred: Callable[..., bool] = lambda *a: True) -> Any:
-    """The first emission of ``event`` whose arguments satisfy ``pred`` (its first arg)."""
+def _watch(event: Any, pred: Callable[..., bool] = lambda *a: True) -> Awaitable[Any]:
+    """The first emission of ``event`` (from now on: subscribed at once, before the caller
+    triggers anything) whose arguments satisfy ``pred``; awaiting it is guarded."""
     fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
     def on(*args: Any) -> None:
@@ -68,15 +69,23 @@ async def _emitted(event: Any, pred: Callable[..., bool] = lambda *a: True) -> A
             fut.set_result(args[0] if args else None)
 
     event += on
-    try:
-        async with asyncio.timeout(GUARD):
-            return await fut
-    finally:
-        event -= on
+
+    async def wait() -> Any:
+        try:
+            async with asyncio.timeout(GUARD):
+                return await fut
+        finally:
+            event.disconnect(on)
+
+    return asyncio.ensure_future(wait())
 
 
-async def _restored(ib: IB) -> Any:
-    return await _emitted(ib.restored)
+async def _emitted(event: Any, pred: Callable[..., bool] = lambda *a: True) -> Any:
+    return await _watch(event, pred)
+
+
+def _restored(ib: IB) -> Awaitable[Any]:
+    return _watch(ib.restored)
 
 
 async def _state(ib: IB, state: SessionState) -> None:
@@ -103,7 +112,7 @@ async def test_a_dropped_socket_comes_back_with_the_same_ticker(sim: Simulator) 
         old_id = ticker.req_id
         states: list[SessionState] = []
         ib.session_state += lambda st: states.append(st.state)
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         await sim.drop_connections()
         report = await restored
         assert report.complete, report
@@ -124,7 +133,7 @@ async def test_a_restart_that_refuses_then_accepts_and_closes(sim: Simulator) ->
     try:
         ticker = await _ticker(ib)
         for mode in ("refuse", "accept_close"):
-            restored = asyncio.ensure_future(_restored(ib))
+            restored = _restored(ib)
             await sim.restart(0.4, mode=mode)
             await restored
             await _next_update(ticker)
@@ -141,7 +150,7 @@ async def test_requests_while_down_fail_fast_and_typed(sim: Simulator) -> None:
         sim.faults.unanswered.add(ReqCurrentTime)
         pending = asyncio.ensure_future(ib.current_time())
         await asyncio.sleep(0)
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         await sim.drop_connections()
         with pytest.raises(ConnectionLost):
             await asyncio.wait_for(pending, GUARD)
@@ -167,8 +176,8 @@ async def test_a_fill_during_the_outage_arrives_once(sim: Simulator) -> None:
                 if t.status == "Submitted":
                     break
         assert not moc.is_done()
-        restored = asyncio.ensure_future(_restored(ib))
-        down = asyncio.ensure_future(_emitted(ib.disconnected))
+        restored = _restored(ib)
+        down = _watch(ib.disconnected)
         restart = asyncio.ensure_future(sim.restart(0.5))
         await down
         assert not sim.is_serving
@@ -181,7 +190,7 @@ async def test_a_fill_during_the_outage_arrives_once(sim: Simulator) -> None:
         assert not resting.is_done() and ib.open_trades() == [resting]
         assert [p.position for p in await ib.positions()] == [Decimal(100)]
         # another outage: the fill is not counted again
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         await sim.drop_connections()
         await restored
         assert len(moc.fills) == 1 and len(ib.fills()) == 1
@@ -198,7 +207,7 @@ async def test_326_while_tws_holds_the_old_session(sim: Simulator) -> None:
     ib.reconnecting += lambda n, delay: reasons.append(ib.session.status.reason)
     try:
         sim.faults.hold_client_ids = 0.4
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         await sim.drop_connections()
         await restored
         assert any("326" in r for r in reasons), reasons
@@ -212,7 +221,7 @@ async def test_client_id_rotation_on_326(sim: Simulator) -> None:
     ib = await _ib(sim, policy=policy)
     try:
         sim.faults.hold_client_ids = 30.0
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         await sim.drop_connections()
         await restored
         assert ib.client.client_id == 7
@@ -226,8 +235,8 @@ async def test_the_heartbeat_finds_a_silent_tws(sim: Simulator) -> None:
     )
     ib = await _ib(sim, policy=policy)
     try:
-        restored = asyncio.ensure_future(_restored(ib))
-        lost = asyncio.ensure_future(_emitted(ib.disconnected))
+        restored = _restored(ib)
+        lost = _watch(ib.disconnected)
         sim.hang()
         exc = await lost
         assert isinstance(exc, ConnectionLost) and "heartbeat" in str(exc)
@@ -261,7 +270,7 @@ async def test_1101_resubscribes_on_the_live_socket(sim: Simulator) -> None:
     try:
         ticker = await _ticker(ib)
         rid = ticker.req_id
-        back = asyncio.ensure_future(_emitted(ib.connectivity, lambda info: info.code == 1101))
+        back = _watch(ib.connectivity, lambda info: info.code == 1101)
         sim.connectivity_lost()
         sim.connectivity_restored(data_lost=True)
         await back  # the session's handler ran first: the ticker is re-subscribed
@@ -276,7 +285,7 @@ async def test_reconnect_false_ends_the_session(sim: Simulator) -> None:
     ib = await _ib(sim, policy=ReconnectPolicy(enabled=False))
     pnl = ib.pnl()
     ticker = await _ticker(ib)
-    lost = asyncio.ensure_future(_emitted(ib.disconnected))
+    lost = _watch(ib.disconnected)
     await sim.drop_connections()
     assert isinstance(await lost, ConnectionLost)
     assert not ib.is_connected() and ib.session._task is None
@@ -290,7 +299,7 @@ async def test_a_farm_flap_resubscribes_when_the_farm_is_back(sim: Simulator) ->
     try:
         ticker = await _ticker(ib)
         rid = ticker.req_id
-        back = asyncio.ensure_future(_emitted(ib.farm_status, lambda info: info.code == 2104))
+        back = _watch(ib.farm_status, lambda info: info.code == 2104)
         await sim.farm_flap("usfarm", down=0.2)
         await back
         assert ticker.req_id != rid and not ib.session.status.farms_down
@@ -306,7 +315,7 @@ async def test_a_gateway_that_accepts_but_never_answers(sim: Simulator) -> None:
     ib.reconnecting += lambda n, delay: reasons.append(ib.session.status.reason)
     try:
         ticker = await _ticker(ib)
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         await sim.restart(2.5, mode="silent")
         await restored
         assert any("ConnectTimeout" in r for r in reasons), reasons
@@ -322,7 +331,7 @@ async def test_drops_at_awkward_points(sim: Simulator, fault: str) -> None:
         ticker = await _ticker(ib)
         decode_errors: list[object] = []
         ib.decode_errors += decode_errors.append
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         if fault == "drop_after_handshake":
             sim.faults.drop_after_handshake = True  # the first reconnect attempt dies early
             await sim.drop_connections()
@@ -382,7 +391,7 @@ async def test_killing_the_sim_process_and_starting_it_again() -> None:
         async with asyncio.timeout(GUARD):
             await ib.connect("127.0.0.1", port, 1)
         ticker = await _ticker(ib)
-        restored = asyncio.ensure_future(_restored(ib))
+        restored = _restored(ib)
         proc.kill()
         await proc.wait()
         proc = await _start_sim_process(port)
