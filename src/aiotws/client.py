@@ -31,6 +31,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from time import monotonic
 from typing import Any, TypeVar, cast
 
 from eventkit import Event
@@ -217,7 +218,7 @@ class Client(
         self._got_accounts = False
         self._fatal: ErrorInfo | None = None
         self._abort_reason: BaseException | None = None
-        #: the event loop's time of the last network read that held messages (0: none yet)
+        #: ``time.monotonic()`` of the last network read that held messages (0: none yet)
         self.last_received = 0.0
         self._init_market_data()
         self._init_tick_by_tick()
@@ -454,7 +455,7 @@ class Client(
         return sum(h.end(exc) for h in self._live_hooks)
 
     def on_messages(self, batch: list[InMessage | UndecodableFrame]) -> None:
-        self.last_received = self._loop_time()
+        self.last_received = monotonic()
         route = self._registry.route
         handlers = self._handlers
         consumers = self._consumers
@@ -482,13 +483,6 @@ class Client(
             if not route(msg) and hs is None:
                 log.debug("dropped %s: no request waits for it (late or unsolicited)", t.__name__)
         self.batch_done.emit()
-
-    @staticmethod
-    def _loop_time() -> float:
-        try:
-            return asyncio.get_running_loop().time()
-        except RuntimeError:  # fed without a loop (unit tests)
-            return 0.0
 
     # -- built-in message handling ---------------------------------------------------------
 

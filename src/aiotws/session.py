@@ -343,9 +343,8 @@ class Session:
         interval = self.policy.heartbeat
         assert interval is not None
         client = self.ib.client
-        loop = asyncio.get_running_loop()
         while self.supervising and client.is_connected():
-            idle = loop.time() - client.last_received
+            idle = time.monotonic() - client.last_received
             if idle < interval:
                 await asyncio.sleep(interval - idle)
                 continue

@@ -26,13 +26,14 @@ order lives on in TWS, and the next connection's sync brings its news.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
-from typing import Final
+from typing import Any, Final
 
 from eventkit import Event
 
@@ -271,6 +272,11 @@ class Trade:
     def _log(self, message: str = "", code: int = 0, time: datetime | None = None) -> None:
         self.log.append(TradeLogEntry(time or datetime.now(UTC), self.status, message, code))
 
+    def _status_to(self, status: str, message: str = "", **changes: Any) -> None:
+        """Move to ``status`` (other ORDER_STATUS numbers from ``changes``), as TWS reported
+        it or as the client derived it (a cancel sent, executions that add up)."""
+        self._set_status(dataclasses.replace(self.order_status, status=status, **changes), message)
+
     def _set_status(self, info: OrderStatusInfo, message: str = "") -> None:
         old = self.order_status.status
         self.order_status = info
@@ -315,19 +321,8 @@ class Trade:
             self.advanced_order_reject = err.advanced_order_reject
         if terminal:
             self.error = err
-            old = self.order_status
-            self.order_status = OrderStatusInfo(
-                old.order_id,
-                OrderStatus.INACTIVE,
-                old.filled,
-                _ZERO,
-                old.avg_fill_price,
-                old.perm_id,
-                old.parent_id,
-                old.last_fill_price,
-                old.client_id,
-                old.why_held,
-                old.mkt_cap_price,
+            self.order_status = dataclasses.replace(
+                self.order_status, status=OrderStatus.INACTIVE, remaining=_ZERO
             )
         self._log(err.message, err.code, err.time)
         self.error_event.emit(self, err)

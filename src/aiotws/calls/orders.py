@@ -196,11 +196,8 @@ class OrderCalls(CoreBase):
         self.send(CancelOrder.from_cancel(o.order_id, cancel))
         trade = order if isinstance(order, Trade) else self.trade_of(o)
         if trade is not None and not trade.is_done():
-            old = trade.order_status
-            self._cancel_from[id(trade)] = old
-            info = copy.copy(old)
-            info.status = OrderStatus.PENDING_CANCEL
-            trade._set_status(info, "cancel sent")
+            self._cancel_from[id(trade)] = trade.order_status
+            trade._status_to(OrderStatus.PENDING_CANCEL, "cancel sent")
             trade.cancel_event.emit(trade)
             self.cancel_order_event.emit(trade)
         return trade
@@ -394,11 +391,8 @@ class OrderCalls(CoreBase):
         trade.order_state = state
         self._acked.add(id(trade))
         if state.status and state.status != trade.status and not trade.is_filled():
-            info = copy.copy(trade.order_status)
-            info.status = state.status
-            info.perm_id = m.perm_id or info.perm_id
-            info.client_id = m.client_id
-            trade._set_status(info)
+            perm_id = m.perm_id or trade.order_status.perm_id
+            trade._status_to(state.status, perm_id=perm_id, client_id=m.client_id)
         else:
             trade._changed()
         self.open_order_event.emit(trade)
@@ -439,10 +433,7 @@ class OrderCalls(CoreBase):
         trade.order_state = state
         status = state.status or state.completed_status
         if status and status != trade.status and not trade.is_done():
-            info = copy.copy(trade.order_status)
-            info.status = status
-            info.perm_id = m.perm_id
-            trade._set_status(info, state.completed_status)
+            trade._status_to(status, state.completed_status, perm_id=m.perm_id)
         self.completed_order_event.emit(trade)
 
     def _on_order_bound(self, m: OrderBound) -> None:
@@ -479,12 +470,13 @@ class OrderCalls(CoreBase):
         # "a fully executed order does not always produce Filled": executions decide too
         total = trade.order.total_quantity
         if total and not trade.is_done() and trade.filled_quantity() >= total:
-            info = copy.copy(trade.order_status)
-            info.status = OrderStatus.FILLED
-            info.filled = trade.filled_quantity()
-            info.remaining = _ZERO
-            info.avg_fill_price = trade.avg_fill_price()
-            trade._set_status(info, "filled (by executions)")
+            trade._status_to(
+                OrderStatus.FILLED,
+                "filled (by executions)",
+                filled=trade.filled_quantity(),
+                remaining=_ZERO,
+                avg_fill_price=trade.avg_fill_price(),
+            )
             self.order_status_event.emit(trade)
 
     def _on_commission_report(self, m: CommissionAndFeesReport) -> None:
@@ -513,10 +505,8 @@ class OrderCalls(CoreBase):
             return False
         if info.kind is ErrorKind.CANCELLED:
             if not trade.is_done():
-                status = copy.copy(trade.order_status)
-                status.status = OrderStatus.CANCELLED
                 trade.errors.append(err)
-                trade._set_status(status, info.text)
+                trade._status_to(OrderStatus.CANCELLED, info.text)
                 trade.error_event.emit(trade, err)
             self.order_error_event.emit(trade, err)
             return True
