@@ -37,14 +37,19 @@ from typing import Any, TypeVar, cast
 from eventkit import Event
 
 from aiotws.calls.accounts import AccountCalls
+from aiotws.calls.advisor import AdvisorCalls
 from aiotws.calls.base import Timeout
 from aiotws.calls.contracts import ContractCalls
 from aiotws.calls.depth import DepthCalls
+from aiotws.calls.display import DisplayCalls
 from aiotws.calls.historical import HistoricalCalls
 from aiotws.calls.market import MarketDataCalls
+from aiotws.calls.news import NewsCalls
 from aiotws.calls.optioncalc import OptionCalcCalls
 from aiotws.calls.orders import OrderCalls
+from aiotws.calls.scanner import ScannerCalls
 from aiotws.calls.tickbytick import TickByTickCalls
+from aiotws.calls.wsh import WshCalls
 from aiotws.errors import (
     ClientIdInUse,
     ConnectionLost,
@@ -143,6 +148,11 @@ class Client(
     HistoricalCalls,
     OrderCalls,
     AccountCalls,
+    NewsCalls,
+    ScannerCalls,
+    AdvisorCalls,
+    WshCalls,
+    DisplayCalls,
 ):
     """A TWS API connection.
 
@@ -226,6 +236,11 @@ class Client(
         self._init_historical()
         self._init_orders()
         self._init_accounts()
+        self._init_news()
+        self._init_scanner()
+        self._init_advisor()
+        self._init_wsh()
+        self._init_display()
 
     # -- connection ----------------------------------------------------------------------
 

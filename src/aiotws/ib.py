@@ -888,6 +888,16 @@ class IB:
         """TWS's API log level, 1 (system) .. 5 (detail)."""
         self.client.set_server_log_level(level)
 
+    # -- news (issue 9) --------------------------------------------------------------------
+
+    # -- scanners (issue 9) ----------------------------------------------------------------
+
+    # -- financial advisors (issue 9) ------------------------------------------------------
+
+    # -- wall street horizon (issue 9) -----------------------------------------------------
+
+    # -- display groups and the rest (issue 9) ---------------------------------------------
+
     # -- context manager -----------------------------------------------------------------
 
     async def __aenter__(self) -> IB:

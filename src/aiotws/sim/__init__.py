@@ -10,12 +10,17 @@ imports the client. ``aiotws sim`` runs it from the command line.
 from __future__ import annotations
 
 from aiotws.sim import accounts as _accounts  # positions, account values, PnL
+from aiotws.sim import advisor as _advisor  # FA groups and profiles, FA order allocation
 from aiotws.sim import contracts as _contracts  # registers the contract handlers
 from aiotws.sim import depth as _depth  # tick-by-tick, depth, option calculations
+from aiotws.sim import display as _display  # display groups, verify/auth answers
 from aiotws.sim import historical as _historical  # bars, ticks, histograms, real-time bars
 from aiotws.sim import marketdata as _marketdata  # registers the market data handlers
+from aiotws.sim import news as _news  # news providers, articles, headlines, bulletins
 from aiotws.sim import orders as _orders  # the matching engine and order handlers
+from aiotws.sim import scanner as _scanner  # scanner parameters and subscriptions
 from aiotws.sim import system as _system  # registers the session-level handlers
+from aiotws.sim import wsh as _wsh  # Wall Street Horizon events
 from aiotws.sim.depth import halt_depth, reset_depth, step_depth
 from aiotws.sim.historical import history_of, step_history
 from aiotws.sim.history import History
@@ -43,4 +48,5 @@ __all__ = [
     "step_market",
 ]
 
-del _accounts, _orders, _contracts, _depth, _historical, _marketdata, _system
+del _accounts, _advisor, _contracts, _depth, _display, _historical, _marketdata, _news
+del _orders, _scanner, _system, _wsh

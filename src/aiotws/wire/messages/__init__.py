@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from aiotws.wire.messages import accounts, orders  # noqa: F401  (registers their messages)
+from aiotws.wire.messages import (  # noqa: F401  (registers their messages)
+    accounts,
+    advisor,
+    display,
+    news,
+    orders,
+    scanner,
+    wsh,
+)
 from aiotws.wire.messages.contracts import (
     BondContractData,
     ContractData,

@@ -1,0 +1,3 @@
+"""The simulator's market scanners: parameters XML and scan results over the universe."""
+
+from __future__ import annotations
