@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from aiotws.wire import IN_MESSAGES, OUT_MESSAGES, SV, In, Out
+from aiotws.wire.ids import PROTOBUF_ONLY_IN, PROTOBUF_ONLY_OUT
 from aiotws.wire.layout import FieldSpec, Layout, Message
 
 BEGIN = "<!-- BEGIN GENERATED: python docs/gen_coverage.py --write -->"
@@ -84,12 +85,54 @@ def _rows(direction: str, registry: dict[int, type[Message]], names: type[In | O
     return rows
 
 
+def _protobuf_only(msg_id: In | Out) -> int | None:
+    """The server version a protobuf-only id needs, ``None`` for a text-mode id."""
+    if isinstance(msg_id, In):
+        return PROTOBUF_ONLY_IN.get(msg_id)
+    return PROTOBUF_ONLY_OUT.get(msg_id)
+
+
+def _status(msg_id: In | Out, registry: dict[int, type[Message]]) -> str:
+    needs = _protobuf_only(msg_id)
+    if needs is not None:
+        return f"`{msg_id.name}`: protobuf only (server {needs}+)"
+    cls = registry.get(int(msg_id))
+    return f"`{msg_id.name}` → `{cls.__name__}`" if cls else f"`{msg_id.name}`: **missing**"
+
+
+def _by_id(out_reg: dict[int, type[Message]], in_reg: dict[int, type[Message]]) -> list[str]:
+    """One row per id: what aiotws has for it in each direction."""
+    outs = {int(o): o for o in Out}
+    ins = {int(i): i for i in In}
+    rows = ["| id | client → TWS | TWS → client |", "|---:|---|---|"]
+    for msg_id in sorted(outs.keys() | ins.keys()):
+        o = _status(outs[msg_id], out_reg) if msg_id in outs else ""
+        i = _status(ins[msg_id], in_reg) if msg_id in ins else ""
+        rows.append(f"| {msg_id} | {o} | {i} |")
+    return rows
+
+
+def _summary(ids: type[In | Out], registry: dict[int, type[Message]]) -> str:
+    text = [x for x in ids if _protobuf_only(x) is None]
+    done = sum(int(x) in registry for x in text)
+    proto = len(ids) - len(text)
+    return f"{done} of {len(text)} text-mode ids ({proto} more are protobuf only)"
+
+
 def generate() -> str:
-    """The markdown block: one table of every message aiotws encodes or decodes."""
+    """The markdown block: coverage by id, then every message aiotws encodes or decodes."""
     out_reg: dict[int, type[Message]] = dict(OUT_MESSAGES)
     in_reg: dict[int, type[Message]] = dict(IN_MESSAGES)
     lines = [
         BEGIN,
+        "",
+        "### Coverage by message id",
+        "",
+        f"Client → TWS: {_summary(Out, out_reg)}. TWS → client: {_summary(In, in_reg)}.",
+        "",
+        *_by_id(out_reg, in_reg),
+        "",
+        "### Message layouts",
         "",
         f"{len(out_reg)} client → TWS and {len(in_reg)} TWS → client messages.",
         "",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Final
 
-__all__ = ["PROTOBUF_OFFSET", "In", "Out"]
+__all__ = ["PROTOBUF_OFFSET", "PROTOBUF_ONLY_IN", "PROTOBUF_ONLY_OUT", "In", "Out"]
 
 #: Added to a message id when the payload is protobuf (server version >= 201).
 PROTOBUF_OFFSET: Final = 200
@@ -191,3 +191,20 @@ class Out(IntEnum):
     CANCEL_HISTORICAL_TICKS = 107
     REQ_CONFIG = 108
     UPDATE_CONFIG = 109
+
+
+#: Ids that exist only as protobuf messages (the official client sends or reads them only
+#: from the server version given, far above the text protocol's 200): aiotws, which speaks
+#: text-mode versions 157..200, has no layout for them. The conformance coverage gate checks
+#: these tables against the official client. (Two tables: an ``In`` and an ``Out`` member
+#: with the same number compare equal.)
+PROTOBUF_ONLY_OUT: Final[dict[Out, int]] = {
+    Out.CANCEL_CONTRACT_DATA: 215,
+    Out.CANCEL_HISTORICAL_TICKS: 215,
+    Out.REQ_CONFIG: 219,
+    Out.UPDATE_CONFIG: 221,
+}
+PROTOBUF_ONLY_IN: Final[dict[In, int]] = {
+    In.CONFIG_RESPONSE: 219,
+    In.UPDATE_CONFIG_RESPONSE: 221,
+}
