@@ -376,3 +376,132 @@ def test_interpreter_exit_with_a_connected_ib_does_not_hang(sim: SimThread) -> N
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok" and "Traceback" not in done.stderr
     assert time.monotonic() - t0 < 20
+
+
+# -- nest mode: the caller's loop, made re-entrant (a notebook kernel's way) -----------------
+# Each runs in a subprocess: nest_asyncio patches asyncio for the whole process.
+
+
+def _run_script(body: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(body)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+def test_nest_mode_inside_a_running_loop_with_a_simulator_on_the_same_loop() -> None:
+    """As in a notebook: a simulator started on the kernel's loop keeps answering while a
+    blocking call runs, ``await`` and blocking calls mix on one IB, callbacks run here."""
+    out = _run_script(
+        """
+        import asyncio, threading
+        from aiotws import MarketOrder, Stock
+        from aiotws.sim import Simulator
+        from aiotws.sync import IB
+
+        async def cell() -> None:
+            sim = Simulator(port=0, seed=3, tick_interval=0.02)
+            await sim.start()
+            ib = IB(mode="nest", request_timeout=10)
+            assert ib.nested
+            ib.connect(sim.host, sim.port, client_id=7)
+            [aapl] = ib.qualify(Stock("AAPL"))
+            ticker = ib.market_data(aapl)
+            ib.wait(ticker.ready(), timeout=10)
+            threads = set()
+            ticker.updated += lambda t: threads.add(threading.current_thread().name)
+            ib.sleep(0.3)
+            assert threads == {threading.current_thread().name}, threads
+            now = await ib.aio.current_time()          # await on the same connection
+            assert now.tzinfo is not None
+            trade = ib.place_order(aapl, MarketOrder("BUY", 5))
+            ib.wait(trade.filled(), timeout=10)
+            print("filled", trade.order_status.filled)
+            ib.disconnect()
+            await sim.stop()
+
+        asyncio.run(cell())
+        print("ok")
+        """
+    )
+    assert out.split() == ["filled", "5", "ok"]
+
+
+def test_nest_mode_in_a_plain_script_owns_a_loop_and_other_threads_are_refused() -> None:
+    out = _run_script(
+        """
+        import threading
+        from aiotws import Stock
+        from aiotws.sim import Simulator
+        from aiotws.sync import IB, BlockingCallError, LoopThread
+
+        lt = LoopThread("sim")
+        async def start():
+            sim = Simulator(port=0, seed=3, tick_interval=0.02)
+            await sim.start()
+            return sim
+        sim = lt.run(start())
+        ib = IB(mode="nest", request_timeout=10)
+        ib.connect(sim.host, sim.port, client_id=8)
+        assert ib.nested and ib.loop_thread is threading.main_thread()
+        [aapl] = ib.qualify(Stock("AAPL"))
+        errors = []
+        def other():
+            try:
+                ib.qualify(Stock("MSFT"))
+            except BlockingCallError as e:
+                errors.append(str(e))
+        t = threading.Thread(target=other); t.start(); t.join()
+        assert errors and "mode='nest'" in errors[0], errors
+        ib.disconnect()
+        assert ib.loop_thread is None  # the owned loop is closed
+        lt.run(sim.stop()); lt.stop()
+        print("ok", aapl.con_id)
+        """
+    )
+    assert out.split()[0] == "ok" and int(out.split()[1]) > 0
+
+
+def test_auto_mode_outside_a_kernel_uses_the_loop_thread(ib: IB) -> None:
+    assert ib.mode == "auto" and not ib.nested
+    assert ib.loop_thread is not None and ib.loop_thread is not threading.main_thread()
+
+
+def test_nest_mode_refuses_a_loop_it_cannot_patch() -> None:
+    out = _run_script(
+        """
+        import asyncio
+        from aiotws.sync import IB, BlockingCallError
+
+        class OddLoop(asyncio.AbstractEventLoop):
+            pass
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            try:
+                # pretend the running loop is uvloop's: not an asyncio.BaseEventLoop
+                asyncio.events._set_running_loop(OddLoop())
+                IB(mode="nest").current_time()
+            except BlockingCallError as e:
+                print("refused", "mode='thread'" in str(e))
+            finally:
+                asyncio.events._set_running_loop(loop)
+
+        asyncio.run(main())
+        """
+    )
+    assert out.split() == ["refused", "True"]
+
+
+def test_unknown_mode_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="mode"):
+        IB(mode="fork")  # type: ignore[arg-type]

@@ -41,8 +41,18 @@ A blocking call
 :meth:`IB.disconnect` closes the connection and stops the loop thread; an interpreter exit
 closes what is left (``atexit``) and never hangs on the daemon thread.
 
-``nest_asyncio`` is not used: the background loop needs no patching of the caller's loop,
-and works under uvloop too.
+Notebooks: one loop for ``await`` and blocking calls
+--------------------------------------------------
+In a Jupyter/IPython kernel (the default ``mode="auto"`` detects it) the IB runs on the
+kernel's own event loop instead, made re-entrant with ``nest_asyncio``: a blocking call
+runs that loop until its result is in. So blocking calls and ``await ib.aio.…`` mix freely
+on one connection, event callbacks run in the kernel's thread (plotting from them is safe),
+and a simulator started in the notebook keeps answering while a cell blocks. Everywhere
+else (scripts, worker threads, web apps, uvloop, which ``nest_asyncio`` cannot patch) the
+private loop thread is used: ``mode="thread"`` forces it, ``mode="nest"`` forces the
+re-entrant caller's loop (the thread that made the IB must make every call; with no loop
+running there, the IB keeps its own loop, which runs only during blocking calls and
+:meth:`IB.sleep`, as in ib_insync).
 """
 
 from __future__ import annotations
@@ -62,6 +72,8 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Itera
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import nest_asyncio
 
 from aiotws import ib as _aio
 from aiotws.bars import BarList, RealTimeBarList
@@ -83,7 +95,10 @@ if TYPE_CHECKING:
     from aiotws.client import Client
     from aiotws.session import Session
 
-__all__ = ["IB", "BlockingCallError", "LoopThread", "run"]
+__all__ = ["IB", "BlockingCallError", "LoopThread", "NestedLoop", "run"]
+
+#: where an :class:`IB` runs its event loop (see the module docstring)
+Mode = Literal["auto", "thread", "nest"]
 
 T = TypeVar("T")
 
@@ -211,6 +226,103 @@ class LoopThread:
             self.thread.join(timeout)
 
 
+class NestedLoop:
+    """The calling thread's event loop, made re-entrant with ``nest_asyncio``.
+
+    The same interface as :class:`LoopThread` for :class:`IB`: :meth:`run` runs a
+    coroutine on the loop until it is done, also while that loop is already running (a
+    notebook cell); only the thread that made it may call :meth:`run` and :meth:`call`.
+    Without a running loop in that thread it makes (and owns) one.
+
+    Raises:
+        BlockingCallError: the running loop cannot be patched (uvloop and other loops that
+            are not ``asyncio.BaseEventLoop``).
+    """
+
+    def __init__(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            self._owned = False
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._owned = True
+        if not isinstance(loop, asyncio.BaseEventLoop):
+            raise BlockingCallError(
+                f"the running event loop ({type(loop).__module__}.{type(loop).__name__}) cannot "
+                "be made re-entrant with nest_asyncio: use aiotws.sync.IB(mode='thread') or "
+                "aiotws.IB with await"
+            )
+        nest_asyncio.apply(loop)
+        self.loop: asyncio.AbstractEventLoop = loop
+        self.thread = threading.current_thread()
+
+    @property
+    def alive(self) -> bool:
+        """True until :meth:`stop` closed an owned loop (a borrowed loop: while open)."""
+        return not self.loop.is_closed()
+
+    def in_thread(self) -> bool:
+        """True when called from the thread whose loop this is."""
+        return threading.get_ident() == self.thread.ident
+
+    def _own_thread(self, what: str) -> None:
+        if not self.in_thread():
+            raise BlockingCallError(
+                f"{what}: this IB runs on the event loop of thread {self.thread.name!r} "
+                "(mode='nest'); call it from that thread, or use aiotws.sync.IB(mode='thread')"
+            )
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coro`` on the loop (from any thread); it runs when the loop runs."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run the loop until ``coro`` is done; Ctrl-C cancels it (and its TWS request)."""
+        try:
+            self._own_thread("a blocking call")
+        except BlockingCallError:
+            coro.close()
+            raise
+        task = self.loop.create_task(coro)
+        try:
+            return self.loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            task.cancel()
+            raise
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``fn`` (from the loop's own thread)."""
+        self._own_thread(getattr(fn, "__name__", "a call"))
+        return fn(*args, **kwargs)
+
+    def stop(self, timeout: float | None = _CLOSE_TIMEOUT) -> None:
+        """Close an owned loop after cancelling its tasks; a borrowed loop is left running."""
+        if not self._owned or self.loop.is_closed() or not self.in_thread():
+            return
+        loop = self.loop
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _patchable_running_loop() -> bool:
+    """True when this thread runs a loop ``nest_asyncio`` can patch (not uvloop)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return isinstance(loop, asyncio.BaseEventLoop)
+
+
+Runner = LoopThread | NestedLoop
+
+
 # -- where a blocking call may run ---------------------------------------------------------
 
 
@@ -315,8 +427,12 @@ class IB:
     """A TWS session with blocking methods: :class:`aiotws.IB`'s names and signatures.
 
     Args:
-        notebook: allow blocking calls from a thread whose event loop runs (``True``),
-            never (``False``), or only inside a Jupyter/IPython kernel (``None``, default).
+        mode: where the event loop runs: ``"auto"`` (default: the kernel's loop, made
+            re-entrant, in a Jupyter/IPython kernel's main thread; a private loop thread
+            everywhere else), ``"thread"`` or ``"nest"``; see the module docstring.
+        notebook: in ``"thread"`` mode, allow blocking calls from a thread whose event loop
+            runs (``True``), never (``False``), or only inside a Jupyter/IPython kernel
+            (``None``, default).
         options: go to :class:`aiotws.IB` (``request_timeout``, ``rate``, ``burst``,
             ``codes``, ``sync``, ``reconnect``).
 
@@ -339,27 +455,52 @@ class IB:
         managed_accounts: list[str]
         connection_time: datetime | None
 
-    def __init__(self, *, notebook: bool | None = None, **options: Any) -> None:
+    def __init__(
+        self, *, mode: Mode = "auto", notebook: bool | None = None, **options: Any
+    ) -> None:
+        if mode not in ("auto", "thread", "nest"):
+            raise ValueError(f"mode must be 'auto', 'thread' or 'nest', not {mode!r}")
         #: the :class:`aiotws.IB` doing the work (its coroutines run on :attr:`loop`)
         self.aio = _aio.IB(**options)
         #: see the class docstring
         self.notebook = notebook
-        self._thread: LoopThread | None = None
+        #: the mode asked for; :attr:`nested` tells which one ``"auto"`` chose
+        self.mode: Mode = mode
+        self._thread: Runner | None = None
         self._lock = threading.Lock()
         _instances.add(self)
 
     # -- the loop --------------------------------------------------------------------------
 
-    def _loop_thread(self) -> LoopThread:
+    def _wants_nest(self) -> bool:
+        if self.mode == "auto":
+            return (
+                threading.current_thread() is threading.main_thread()
+                and _in_ipython_kernel()
+                and _patchable_running_loop()
+            )
+        return self.mode == "nest"
+
+    @property
+    def nested(self) -> bool:
+        """True when this IB runs on the caller's re-entrant loop (``mode="nest"``, or
+        ``"auto"`` in a notebook kernel), False with a private loop thread."""
+        lt = self._thread
+        return isinstance(lt, NestedLoop) if lt is not None else self._wants_nest()
+
+    def _loop_thread(self) -> Runner:
         with self._lock:
             lt = self._thread
             if lt is None or not lt.alive:
-                lt = self._thread = LoopThread()
+                lt = self._thread = NestedLoop() if self._wants_nest() else LoopThread()
             return lt
 
-    def _blocking_thread(self, what: str, name: str = "") -> LoopThread:
-        """The loop thread, after checking that ``what`` may block here."""
+    def _blocking_thread(self, what: str, name: str = "") -> Runner:
+        """The loop's runner, after checking that ``what`` may block here."""
         lt = self._thread
+        idle = lt is None or not lt.alive
+        if (isinstance(lt, NestedLoop) and lt.alive) or (idle and self._wants_nest()):
+            return self._loop_thread()  # re-entrant: blocking inside the loop is the point
         if lt is not None and lt.in_thread():
             hint = f"ib.submit(ib.aio.{name}(...))" if name else "ib.submit(...)"
             raise BlockingCallError(
@@ -372,7 +513,8 @@ class IB:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        """The private event loop (started if it is not running)."""
+        """The event loop the IB runs on: the private one (started if it is not running),
+        or in nest mode the caller's."""
         return self._loop_thread().loop
 
     @property
@@ -384,7 +526,7 @@ class IB:
 
     def __getattr__(self, name: str) -> Any:
         # events and other attributes of the async IB (generated methods are class attributes)
-        if name.startswith("__") or name in ("aio", "_thread", "_lock", "notebook"):
+        if name.startswith("__") or name in ("aio", "_thread", "_lock", "notebook", "mode"):
             raise AttributeError(name)
         return getattr(self.aio, name)
 
@@ -413,8 +555,11 @@ class IB:
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` while the live objects keep updating (they update in the loop
         thread anyway: this is ``time.sleep`` that refuses where it would stall a loop)."""
-        self._blocking_thread("ib.sleep()")
-        time.sleep(seconds)
+        lt = self._blocking_thread("ib.sleep()")
+        if isinstance(lt, NestedLoop):
+            lt.run(asyncio.sleep(seconds))  # the loop must run for anything to update
+        else:
+            time.sleep(seconds)
 
     def iterate(self, iterable: AsyncIterable[T], timeout: float | None = None) -> Iterator[T]:
         """Iterate an async iterator (``ticker.updates()``, ``trade.updates()``) blockingly;
@@ -429,7 +574,10 @@ class IB:
         finally:
             aclose = getattr(it, "aclose", None)
             lt = self._thread
-            if aclose is not None and lt is not None and lt.alive and not lt.in_thread():
+            closable = (
+                lt is not None and lt.alive and (isinstance(lt, NestedLoop) or not lt.in_thread())
+            )
+            if aclose is not None and lt is not None and closable:
                 with contextlib.suppress(Exception):  # closing is best effort
                     lt.run(aclose())
 
@@ -476,6 +624,13 @@ class IB:
             lt, self._thread = self._thread, None
         if lt is None or not lt.alive:
             self.aio.disconnect()
+            return
+        if isinstance(lt, NestedLoop):
+            self.aio.disconnect()
+            if lt.in_thread():
+                with contextlib.suppress(Exception):  # closing is best effort
+                    lt.run(asyncio.wait_for(self.aio.wait_closed(), timeout))
+            lt.stop(timeout)
             return
         if lt.in_thread():
             self.aio.disconnect()
