@@ -65,8 +65,13 @@ class HistoricalDownload:
 
     Args:
         client: the connected client.
-        start, end: the range (tz-aware); bars are kept when ``start <= bar time < end``.
-        bar_size, what_to_show, use_rth, format_date: as for ``historical_bars``.
+        contract: the (qualified) contract.
+        start: the range's start (tz-aware); bars are kept when ``start <= bar time < end``.
+        end: the range's end (tz-aware, exclusive).
+        bar_size: as for ``historical_bars``.
+        what_to_show: as for ``historical_bars``.
+        use_rth: as for ``historical_bars``.
+        format_date: as for ``historical_bars``.
         concurrency: requests in flight at once (the pacer may hold them further).
         max_chunk: cap one request's duration below the legal maximum (e.g. ``"1 D"``).
         clip_to_head: ask TWS for the head timestamp first and start no earlier.

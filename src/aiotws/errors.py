@@ -6,7 +6,8 @@ Every exception aiotws raises derives from :class:`TWSError`::
     ├── ProtocolError                    the wire protocol was broken
     │   ├── LocalProtocolError           we would break it: raised before anything is sent
     │   │   ├── InvalidField             a value that cannot be encoded (non-ASCII text, NaN id…)
-    │   │   └── UnsupportedByServer      a message or field the negotiated version lacks
+    │   │   ├── UnsupportedByServer      a message or field the negotiated version lacks
+    │   │   └── InvalidScannerSubscription  a scanner request TWS would refuse (rows > 50 …)
     │   └── RemoteProtocolError          TWS (or whatever answered) broke it
     │       ├── DecodeError              one frame did not decode; the connection goes on
     │       │   ├── UnknownMessageId
@@ -26,7 +27,9 @@ Every exception aiotws raises derives from :class:`TWSError`::
     │   ├── OrderRejected                TWS rejected it (``.error`` is the RequestError)
     │   └── OrderCancelled               cancelled (by you, TWS, OCA or time in force)
     ├── AmbiguousContract (+ ValueError)  a contract matched several; carries the candidates
-    └── RequestTimeout (+ TimeoutError)  no terminal answer in time
+    ├── FaXmlError (+ ValueError)        financial-advisor XML that cannot be read
+    ├── RequestTimeout (+ TimeoutError)  no terminal answer in time
+    └── InvalidNewsRequest (+ ValueError) a news request TWS would refuse (raised before sending)
 
 Errors carry data, not just text: see each class's attributes.
 """
@@ -45,9 +48,14 @@ __all__ = [
     "ConnectionLost",
     "ConnectionRefused",
     "DecodeError",
+    "ExtraAuthRequired",
+    "FaXmlError",
     "FrameTooLarge",
+    "FundamentalDataRemoved",
     "HandshakeError",
     "InvalidField",
+    "InvalidNewsRequest",
+    "InvalidScannerSubscription",
     "LocalProtocolError",
     "MalformedMessage",
     "NotConnected",
@@ -111,6 +119,16 @@ class UnsupportedByServer(LocalProtocolError):
         self.field = field
         self.needed = needed
         self.version = version
+
+
+class InvalidScannerSubscription(LocalProtocolError, ValueError):
+    """A scanner subscription TWS would refuse (more than 50 rows, no scan code …); nothing
+    was sent. ``field`` names the offending attribute, ``reason`` says what is wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"ScannerSubscription.{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 class RemoteProtocolError(ProtocolError):
@@ -300,6 +318,12 @@ class AmbiguousContract(TWSError, ValueError):
         self.candidates = candidates
 
 
+class FaXmlError(TWSError, ValueError):
+    """Financial-advisor XML (RECEIVE_FA, or what was given to replace it) that cannot be
+    read into groups, aliases or profiles: it does not parse, or has an element that cannot
+    be placed. The message says what and where."""
+
+
 class RequestTimeout(TWSError, TimeoutError):
     """A request got no terminal answer within its timeout; TWS's cancel (if any) was sent."""
 
@@ -307,3 +331,50 @@ class RequestTimeout(TWSError, TimeoutError):
         super().__init__(f"{what}: no answer within {timeout:g} s")
         self.what = what
         self.timeout = timeout
+
+
+class InvalidNewsRequest(TWSError, ValueError):
+    """A news request that TWS would refuse, caught before anything is sent (more than 300
+    historical headlines, a naive or inverted date range, no provider code …).
+
+    Attributes: ``code`` and ``text``, the error TWS would answer with (321 for a request
+    that fails validation).
+    """
+
+    def __init__(self, text: str, code: int = 321) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+class FundamentalDataRemoved(LocalProtocolError):
+    """Fundamental data (REQ_FUNDAMENTAL_DATA: Reuters/Refinitiv XML reports) is gone: IB
+    removed the request from the TWS API in 10.47, and current TWS answers nothing useful
+    to it. Nothing was sent. Wall Street Horizon corporate events
+    (:meth:`aiotws.IB.wsh_event_data`) cover the calendar part (earnings, dividends,
+    splits, conferences); financial statements and ratios need another data source."""
+
+    def __init__(self, what: str = "fundamental_data") -> None:
+        super().__init__(
+            f"{what}: IB removed REQ_FUNDAMENTAL_DATA (fundamental data reports) from the "
+            "TWS API in version 10.47; nothing was sent. For earnings dates, dividends, "
+            "splits and other corporate events use Wall Street Horizon "
+            "(ib.wsh_meta_data() / ib.wsh_event_data(WshEventData(con_id=...))); for "
+            "financial statements and ratios use another data provider."
+        )
+        self.what = what
+
+
+class ExtraAuthRequired(LocalProtocolError):
+    """A vendor verification request (VERIFY_REQUEST, VERIFY_MESSAGE,
+    VERIFY_AND_AUTH_REQUEST, VERIFY_AND_AUTH_MESSAGE) from a client that did not declare
+    its intent to authenticate (``client.extra_auth = True`` before connecting, the official
+    client's ``extraAuth``). Nothing was sent."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what}: intent to authenticate must be declared before connecting "
+            "(set client.extra_auth = True); nothing was sent. Only IB-registered API "
+            "vendors use verification; other clients never need it."
+        )
+        self.what = what

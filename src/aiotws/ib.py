@@ -24,11 +24,18 @@ from eventkit import Event
 from aiotws.bars import BarList, RealTimeBarList
 from aiotws.calls.accounts import ALL_TAGS, AccountSummaryTable
 from aiotws.calls.base import Timeout
+from aiotws.calls.display import DisplayGroup
 from aiotws.calls.historical import HistoricalTickRecord
+from aiotws.calls.scanner import FilterOptions
 from aiotws.calls.tickbytick import TickByTickKind, TickByTickRecord
 from aiotws.client import Client, ClientState, ErrorInfo
 from aiotws.download import HistoricalDownload
-from aiotws.errors import AccountKindMismatch, AmbiguousContract, RequestError
+from aiotws.errors import (
+    AccountKindMismatch,
+    AmbiguousContract,
+    FundamentalDataRemoved,
+    RequestError,
+)
 from aiotws.history_pacing import HistoricalPacer
 from aiotws.model.account import (
     AccountValue,
@@ -38,6 +45,7 @@ from aiotws.model.account import (
     PortfolioItem,
     Position,
 )
+from aiotws.model.advisor import FaAlias, FaDataType, FaGroup, FaProfile, check_fa_order
 from aiotws.model.contract import (
     Contract,
     ContractDescription,
@@ -45,14 +53,25 @@ from aiotws.model.contract import (
     OptionChain,
     PriceIncrement,
     SmartComponent,
+    TagValue,
 )
 from aiotws.model.history import HistogramEntry, HistoricalSchedule
-from aiotws.model.order import Order, OrderCancel, OrderState
+from aiotws.model.news import (
+    HistoricalNewsList,
+    NewsArticle,
+    NewsBulletin,
+    NewsProvider,
+    NewsTick,
+)
+from aiotws.model.order import Order, OrderCancel, OrderState, SoftDollarTier
+from aiotws.model.scanner import ScannerParameters, ScannerSubscription
 from aiotws.model.ticks import DepthMktDataDescription
+from aiotws.model.wsh import WshEventData, WshEvents, WshMeta
 from aiotws.orderbook import OrderBook
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE
 from aiotws.portfolio import LivePnL, LivePnLSingle
 from aiotws.requests import Stream
+from aiotws.scanner import ScanResults
 from aiotws.session import ReconnectPolicy, Session
 from aiotws.startup import StartupSync, SyncReport, run_sync
 from aiotws.ticker import OptionComputation, Ticker
@@ -70,7 +89,8 @@ class IB:
 
     Args:
         request_timeout: default timeout of one-shot requests, seconds (``None``: none).
-        rate, burst: outgoing message pacing (TWS allows 50/s; default 45/s).
+        rate: outgoing messages per second (TWS allows 50/s; default 45/s).
+        burst: messages that may go at once after a quiet period (default 45).
         codes: error classification table to start from.
         reconnect: the session supervisor's :class:`~aiotws.session.ReconnectPolicy`
             (``True``: the defaults, reconnect forever with capped backoff; ``False``: a loss
@@ -890,13 +910,264 @@ class IB:
 
     # -- news (issue 9) --------------------------------------------------------------------
 
+    async def news_providers(self, *, timeout: Timeout = ...) -> list[NewsProvider]:
+        """The news providers this login may use (code and name). ib_async:
+        ``reqNewsProviders`` (official ``reqNewsProviders``)."""
+        return await self.client.news_providers(timeout=timeout)
+
+    async def news_article(
+        self,
+        provider_code: str,
+        article_id: str,
+        options: Iterable[TagValue] | None = None,
+        *,
+        timeout: Timeout = ...,
+    ) -> NewsArticle:
+        """The body of one article: ``article_type`` 0 text / 1 binary, ``text`` as sent,
+        ``data`` as bytes (base64-decoded for binary). ib_async: ``reqNewsArticle``."""
+        return await self.client.news_article(provider_code, article_id, options, timeout=timeout)
+
+    async def historical_news(
+        self,
+        con_id: int,
+        provider_codes: str | Iterable[str],
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        total_results: int = 10,
+        options: Iterable[TagValue] | None = None,
+        *,
+        timeout: Timeout = ...,
+    ) -> HistoricalNewsList:
+        """Up to ``total_results`` (max 300) headlines about ``con_id`` from
+        ``provider_codes`` (``"BRFG+DJNL"`` or a list) after ``start`` up to ``end``
+        (tz-aware datetimes, TWS text, or ``None`` for open), newest first; the list's
+        ``has_more`` says whether TWS holds more. ib_async: ``reqHistoricalNews``.
+
+        A naive datetime, an inverted range or more than 300 results raise
+        ``InvalidNewsRequest`` before anything is sent.
+        """
+        return await self.client.historical_news(
+            con_id, provider_codes, start, end, total_results, options, timeout=timeout
+        )
+
+    def news_ticks(self) -> list[NewsTick]:
+        """The latest news ticks of every subscription with generic tick 292 (each ticker
+        keeps its own in ``ticker.news``). ib_async: ``newsTicks()``."""
+        return self.client.news_ticks()
+
+    @property
+    def news_tick_event(self) -> Event:
+        """Emitted with each :class:`~aiotws.model.news.NewsTick`. ib_async:
+        ``tickNewsEvent``."""
+        return self.client.news_tick_event
+
+    @news_tick_event.setter
+    def news_tick_event(self, event: Event) -> None:
+        # ``ib.news_tick_event += handler`` assigns the same event back
+        if event is not self.client.news_tick_event:
+            raise AttributeError("news_tick_event cannot be replaced; connect handlers with +=")
+
+    def subscribe_news_bulletins(self, all_messages: bool = True) -> Stream[NewsBulletin]:
+        """Subscribe to IB's news bulletins: a stream of
+        :class:`~aiotws.model.news.NewsBulletin` (also kept in :meth:`news_bulletins` and
+        emitted on :attr:`news_bulletin_event`), restored after a reconnect.
+        ``all_messages``: also today's earlier bulletins. ib_async: ``reqNewsBulletins``."""
+        return self.client.subscribe_news_bulletins(all_messages)
+
+    def cancel_news_bulletins(self) -> None:
+        """End the bulletin subscription and its streams. ib_async: ``cancelNewsBulletins``."""
+        self.client.cancel_news_bulletins()
+
+    def news_bulletins(self) -> list[NewsBulletin]:
+        """Every bulletin received this session. ib_async: ``newsBulletins()``."""
+        return self.client.news_bulletins()
+
+    @property
+    def news_bulletin_event(self) -> Event:
+        """Emitted with each new :class:`~aiotws.model.news.NewsBulletin`. ib_async:
+        ``newsBulletinEvent``."""
+        return self.client.news_bulletin_event
+
+    @news_bulletin_event.setter
+    def news_bulletin_event(self, event: Event) -> None:
+        # ``ib.news_bulletin_event += handler`` assigns the same event back
+        if event is not self.client.news_bulletin_event:
+            raise AttributeError("news_bulletin_event cannot be replaced; connect handlers with +=")
+
     # -- scanners (issue 9) ----------------------------------------------------------------
+
+    async def scanner_parameters(self, *, timeout: Timeout = ...) -> ScannerParameters:
+        """Every instrument type, location, scan type and filter TWS's scanners offer,
+        parsed from TWS's XML (the raw text is ``.xml``). ib_async: ``reqScannerParameters``
+        (which returns the XML); official ``reqScannerParameters``."""
+        return await self.client.req_scanner_parameters(timeout=timeout)
+
+    def scanner(
+        self,
+        subscription: ScannerSubscription,
+        filter_options: FilterOptions = None,
+        options: FilterOptions = None,
+    ) -> ScanResults:
+        """A live scan: :class:`~aiotws.scanner.ScanResults`, a list of
+        :class:`~aiotws.model.scanner.ScanRow` replaced as a whole on each refresh (about
+        every 30 s); ``results.updated`` fires, ``async for rows in results`` yields each
+        set, ``await results`` the first. ``filter_options``: ``{"priceAbove": 5}`` or
+        ``TagValue`` pairs (the codes of :meth:`scanner_parameters` ``.filters()``).
+        Restored after a reconnect. Raises
+        :class:`~aiotws.errors.InvalidScannerSubscription` before sending a bad one.
+        ib_async: ``reqScannerSubscription``."""
+        return self.client.req_scanner_subscription(subscription, filter_options, options)
+
+    def cancel_scanner(self, results: ScanResults) -> None:
+        """End a :meth:`scanner` subscription (its last set stays readable). ib_async:
+        ``cancelScannerSubscription``."""
+        self.client.cancel_scanner_subscription(results)
+
+    async def scan(
+        self,
+        subscription: ScannerSubscription,
+        filter_options: FilterOptions = None,
+        options: FilterOptions = None,
+        *,
+        timeout: Timeout = ...,
+    ) -> ScanResults:
+        """One scan's result set: subscribe, wait for the first set, cancel. ib_async:
+        ``reqScannerData``."""
+        return await self.client.scan(subscription, filter_options, options, timeout=timeout)
+
+    def scanners(self) -> list[ScanResults]:
+        """The live :meth:`scanner` subscriptions."""
+        return self.client.scanner_subscriptions()
 
     # -- financial advisors (issue 9) ------------------------------------------------------
 
+    async def fa_groups(self, *, timeout: Timeout = ...) -> list[FaGroup]:
+        """The advisor's allocation groups, parsed from TWS's XML.
+
+        ib_async: ``requestFA(1)`` (which returns the raw XML); ibapi: ``requestFA(1)`` →
+        ``receiveFA``. A login that is not an advisor's raises
+        :class:`~aiotws.errors.RequestError` (321).
+        """
+        return await self.client.fa_groups(timeout=timeout)
+
+    async def fa_aliases(self, *, timeout: Timeout = ...) -> list[FaAlias]:
+        """The advisor's account aliases. ib_async / ibapi: ``requestFA(3)``."""
+        return await self.client.fa_aliases(timeout=timeout)
+
+    async def fa_profiles(self, *, timeout: Timeout = ...) -> list[FaProfile]:
+        """The advisor's allocation profiles, servers below 177 only (raises
+        :class:`~aiotws.errors.UnsupportedByServer` from 177). ib_async / ibapi:
+        ``requestFA(2)``."""
+        return await self.client.fa_profiles(timeout=timeout)
+
+    async def replace_fa_groups(self, groups: Iterable[FaGroup], *, timeout: Timeout = ...) -> str:
+        """Replace all allocation groups with ``groups``; waits for REPLACE_FA_END and
+        returns its text. ib_async: ``replaceFA(1, xml)``; ibapi: ``replaceFA(reqId, 1,
+        xml)`` → ``replaceFAEnd``. Bad groups raise ``ValueError`` before the wire."""
+        return await self.client.replace_fa_groups(groups, timeout=timeout)
+
+    async def replace_fa_profiles(
+        self, profiles: Iterable[FaProfile], *, timeout: Timeout = ...
+    ) -> str:
+        """Replace all allocation profiles (servers below 177). ib_async: ``replaceFA(2,
+        xml)``."""
+        return await self.client.replace_fa_profiles(profiles, timeout=timeout)
+
+    async def request_fa(self, kind: FaDataType | int, *, timeout: Timeout = ...) -> str:
+        """The raw FA XML of ``kind`` (1 groups, 2 profiles below 177, 3 aliases).
+        ib_async: ``requestFA(faDataType)``."""
+        return await self.client.request_fa(kind, timeout=timeout)
+
+    async def replace_fa(self, kind: FaDataType | int, xml: str, *, timeout: Timeout = ...) -> str:
+        """Replace the FA configuration of ``kind`` with raw ``xml``; REPLACE_FA_END's text.
+        ib_async: ``replaceFA(faDataType, xml)``."""
+        return await self.client.replace_fa(kind, xml, timeout=timeout)
+
+    def place_fa_order(
+        self,
+        contract: Contract,
+        order: Order,
+        group: str,
+        method: str = "",
+        percentage: str = "",
+    ) -> Trade:
+        """Place ``order`` for the FA group ``group`` (sets ``fa_group`` / ``fa_method`` /
+        ``fa_percentage``) and return its :class:`~aiotws.trade.Trade`.
+
+        ``method`` empty: the group's own method; else one IB computes (``AvailableEquity``,
+        ``NetLiq``, ``Equal``/``EqualQuantity``, ``PctChange`` with ``percentage``). FA
+        fields that are wrong whatever the login raise ``ValueError`` before the wire
+        (:func:`aiotws.model.advisor.check_fa_order`). ib_async / ibapi: ``placeOrder``
+        with ``order.faGroup`` etc.
+        """
+        check_fa_order(group, method, percentage)
+        order.fa_group, order.fa_method, order.fa_percentage = group, method, percentage
+        return self.client.place_order(contract, order)
+
     # -- wall street horizon (issue 9) -----------------------------------------------------
 
+    async def wsh_meta_data(self, *, timeout: Timeout = ...) -> WshMeta:
+        """Wall Street Horizon meta data: the event types (their ``tag`` is the filter key)
+        and filters, parsed; ``.json`` keeps TWS's text. ib_async: ``getWshMetaData`` /
+        ``reqWshMetaData``. Needs a WSH subscription (else ``RequestError`` 10276/10277)
+        and server 161."""
+        return await self.client.wsh_meta_data(timeout=timeout)
+
+    async def wsh_event_data(self, query: WshEventData, *, timeout: Timeout = ...) -> WshEvents:
+        """Wall Street Horizon corporate events (earnings, dividends, splits, conferences …)
+        for one contract or a filter: a list of :class:`~aiotws.model.wsh.WshEvent` (each
+        keeps its ``raw`` dict; ``.json`` the text). ib_async: ``getWshEventData`` /
+        ``reqWshEventData``.
+
+        Fetches the meta data first when this connection has not had it (TWS refuses event
+        data before it, 10282). ``InvalidField`` for a bad query (``con_id`` and ``filter``
+        together …) and ``UnsupportedByServer`` (filters 171+, dates 173+) before the wire.
+        """
+        return await self.client.wsh_event_data(query, timeout=timeout)
+
+    def fundamental_data(self, *args: Any, **kwargs: Any) -> None:
+        """Removed by IB: always raises :class:`~aiotws.errors.FundamentalDataRemoved`,
+        nothing is sent. ib_async: ``reqFundamentalData``.
+
+        IB took REQ_FUNDAMENTAL_DATA out of the TWS API in 10.47; for corporate events use
+        :meth:`wsh_event_data`, for statements and ratios another data provider.
+        """
+        raise FundamentalDataRemoved("fundamental_data")
+
+    def req_fundamental_data(self, *args: Any, **kwargs: Any) -> None:
+        """ib_async's name for :meth:`fundamental_data`: raises
+        :class:`~aiotws.errors.FundamentalDataRemoved` the same way."""
+        raise FundamentalDataRemoved("req_fundamental_data")
+
     # -- display groups and the rest (issue 9) ---------------------------------------------
+
+    async def display_groups(self, *, timeout: Timeout = ...) -> list[int]:
+        """The ids of TWS's display groups (colour-linked windows), most used first.
+        ib_async: ``queryDisplayGroups``."""
+        return await self.client.display_groups(timeout=timeout)
+
+    def display_group(self, group_id: int) -> DisplayGroup:
+        """Follow display group ``group_id`` (1..7): a live :class:`~aiotws.calls.display.
+        DisplayGroup` (``contract_info``, ``con_id``/``exchange``, ``updated`` event, async
+        iterator, ``await group.update(contract)``), restored after a reconnect.
+        ib_async: ``subscribeToGroupEvents``."""
+        return self.client.display_group(group_id)
+
+    def cancel_display_group(self, group: DisplayGroup) -> None:
+        """Stop following ``group``. ib_async: ``unsubscribeFromGroupEvents``."""
+        self.client.cancel_display_group(group)
+
+    async def update_display_group(
+        self, group: DisplayGroup, contract: Contract | str | None, *, timeout: float = 10.0
+    ) -> DisplayGroup:
+        """Show ``contract`` in ``group``'s TWS windows and wait for TWS to confirm.
+        ib_async: ``updateDisplayGroup``."""
+        return await group.update(contract, timeout=timeout)
+
+    async def soft_dollar_tiers(self, *, timeout: Timeout = ...) -> list[SoftDollarTier]:
+        """The soft dollar tiers of this login (empty for most).
+        ib_async: ``reqSoftDollarTiers``."""
+        return await self.client.soft_dollar_tiers(timeout=timeout)
 
     # -- context manager -----------------------------------------------------------------
 

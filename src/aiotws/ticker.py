@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from aiotws.model.contract import Contract
 
 if TYPE_CHECKING:
     from aiotws.errors import RequestError
+    from aiotws.model.news import NewsTick
 
 __all__ = [
     "GENERIC_TICKS",
@@ -50,6 +52,8 @@ __all__ = [
 NAN: Final = math.nan
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _UNSET_DOUBLE: Final = 1.7976931348623157e308
+#: how many news ticks (generic tick 292) a ticker keeps in :attr:`Ticker.news`
+NEWS_KEPT: Final = 100
 
 #: TICK_PRICE tick id -> Ticker attribute (delayed ids share the live attributes)
 PRICE_TICKS: Final[dict[int, str]] = {
@@ -259,6 +263,7 @@ class Ticker:
         "errors",
         "market_data_type",
         "min_tick",
+        "news",
         "other",
         "req_id",
         "rerouted_to",
@@ -379,6 +384,9 @@ class Ticker:
         self._ticks: list[tuple[int, float, Decimal | None]] = []
         self._tick_list: list[TickData] | None = None
         self.other: dict[int, Any] = {}
+        #: the latest headlines of a subscription with generic tick 292 (TICK_NEWS), oldest
+        #: first, at most :data:`NEWS_KEPT`
+        self.news: deque[NewsTick] = deque(maxlen=NEWS_KEPT)
         self.errors: list[RequestError] = []
         #: True from a lost connection (kept by ``Client.keep_live``) to the first update
         #: after ``Client.resume_live``: the values are old
@@ -502,6 +510,10 @@ class Ticker:
         else:
             setattr(self, name, computation)
         self._ticks.append((tick_type, computation.opt_price, None))
+
+    def on_news(self, tick: NewsTick) -> None:
+        """Record a headline of this subscription (TICK_NEWS)."""
+        self.news.append(tick)
 
     def on_error(self, error: RequestError) -> None:
         """Record a TWS error or warning for this subscription."""

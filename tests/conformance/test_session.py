@@ -191,16 +191,16 @@ def test_set_server_log_level_invalid(harness: Harness, level: int) -> None:
     assert str(level) in err["errorString"]
 
 
-def test_unimplemented_request_is_an_error_for_id_minus_1(harness: Harness) -> None:
+def test_a_protobuf_only_request_is_an_error_for_id_minus_1(harness: Harness) -> None:
     s = harness.connect(harness.sim())
     mark = s.wrapper.mark()
-    # not implemented by aiotws (yet): REQ_SCANNER_PARAMETERS, out 24 (REQ_POSITIONS, used
-    # here before, is now a registered message)
-    s.client.reqScannerParameters()
+    # every text-mode request has a simulator handler (tests/sim/test_handlers.py); a
+    # protobuf-only id sent as text (CANCEL_CONTRACT_DATA, out 106) is refused, not dropped
+    s.client.sendMsg(106, "1\0")
     err = s.wrapper.wait_for("error", start=mark)
     assert err["reqId"] == -1
-    assert err["errorCode"] in (320, 321)
-    assert "REQ_SCANNER_PARAMETERS" in err["errorString"]
+    assert err["errorCode"] == 321
+    assert "CANCEL_CONTRACT_DATA is a protobuf message" in err["errorString"]
     # the session goes on
     mark = s.wrapper.mark()
     s.client.reqCurrentTime()

@@ -405,7 +405,8 @@ def test_mkt_data_generic_ticks_rt_volume_and_shortable(harness: Harness) -> Non
 
 
 def test_delayed_market_data(harness: Harness) -> None:
-    s = harness.connect(harness.sim(tick_interval=CLOCK))
+    # AAPL without a market data subscription: 10167, then delayed data
+    s = harness.connect(harness.sim(tick_interval=CLOCK, no_market_data=("AAPL",)))
     mark = s.wrapper.mark()
     s.client.reqMarketDataType(3)
     s.client.reqMktData(27, _aapl(), "", False, False, [])
@@ -422,8 +423,42 @@ def test_delayed_market_data(harness: Harness) -> None:
     assert 0 < prices[TT.DELAYED_BID] < prices[TT.DELAYED_ASK]
     live = {TT.BID, TT.ASK, TT.LAST, TT.BID_SIZE, TT.ASK_SIZE, TT.LAST_SIZE}
     assert not [c for c in calls if c.name in ("tickPrice", "tickSize") and c["tickType"] in live]
-    assert _errors_for(s, 27, mark) == []
+    assert _errors_for(s, 27, mark) == [10167]
     s.client.cancelMktData(27)
+
+
+def test_delayed_request_for_a_subscribed_symbol_gets_live_data(harness: Harness) -> None:
+    s = harness.connect(harness.sim(tick_interval=CLOCK))
+    mark = s.wrapper.mark()
+    s.client.reqMarketDataType(3)
+    s.client.reqMktData(28, _aapl(), "", False, False, [])
+    s.wrapper.wait_for("marketDataType", _of(28), start=mark)
+    s.wrapper.wait_for("tickPrice", _tick(28, "tickPrice", TT.ASK), start=mark)
+    round_trip(s)
+    calls = _calls(s, _of(28), mark)
+    assert [c["marketDataType"] for c in calls if c.name == "marketDataType"] == [1]
+    delayed = set(range(TT.DELAYED_BID, TT.DELAYED_OPEN + 1))
+    ticks = [c for c in calls if c.name in ("tickPrice", "tickSize")]
+    assert ticks and not [c for c in ticks if c["tickType"] in delayed]
+    assert _errors_for(s, 28, mark) == []
+    s.client.cancelMktData(28)
+
+
+def test_not_subscribed_is_error_354_and_competing_session_10197(harness: Harness) -> None:
+    sim = harness.sim(tick_interval=CLOCK, no_market_data=("AAPL",))
+    s = harness.connect(sim)
+    mark = s.wrapper.mark()
+    s.client.reqMktData(29, _aapl(), "", False, False, [])
+    round_trip(s)
+    assert _errors_for(s, 29, mark) == [354]
+    assert _calls(s, _of(29), mark) == []
+    harness.loop.call(sim.competing_session, True)
+    mark = s.wrapper.mark()
+    msft = _contract(symbol="MSFT", secType="STK", exchange="SMART", currency="USD")
+    s.client.reqMktData(30, msft, "", False, False, [])
+    round_trip(s)
+    assert _errors_for(s, 30, mark) == [10197]
+    assert not [c for c in _calls(s, _of(30), mark) if c.name in ("tickPrice", "tickSize")]
 
 
 def test_option_market_data_model_computation(harness: Harness) -> None:

@@ -120,15 +120,25 @@ async def test_index_is_ready_on_last(fib: IB) -> None:
     assert spx.last > 0
 
 
-async def test_delayed_market_data_type(fib: IB) -> None:
-    fib.market_data_type(3)
-    ticker = fib.market_data(Forex("EURUSD"))
-    async with asyncio.timeout(GUARD):
-        await ticker.ready()
-    assert ticker.market_data_type == 3
-    assert any(t.tick_type in (66, 67) for t in ticker.ticks)
-    with pytest.raises(ValueError):
-        fib.market_data_type(7)
+async def test_delayed_market_data_type() -> None:
+    # delayed data where the account has no subscription (10167), live data where it has one
+    async with (
+        Simulator(port=0, seed=1, tick_interval=0.02, no_market_data=("EUR.USD",)) as sim,
+        IB.connect_to(sim.host, sim.port, client_id=1, timeout=GUARD) as ib,
+    ):
+        ib.market_data_type(3)
+        ticker = ib.market_data(Forex("EURUSD"))
+        live = ib.market_data(Forex("GBPUSD"))
+        async with asyncio.timeout(GUARD):
+            await ticker.ready()
+            await live.ready()
+        assert ticker.market_data_type == 3
+        assert any(t.tick_type in (66, 67) for t in ticker.ticks)
+        assert [e.code for e in ticker.errors] == [10167]
+        assert live.market_data_type == 1 and not live.errors
+        assert not any(t.tick_type in (66, 67) for t in live.ticks)
+        with pytest.raises(ValueError):
+            ib.market_data_type(7)
 
 
 async def test_unknown_contract_fails_the_ticker(ib: IB) -> None:

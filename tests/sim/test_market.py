@@ -717,3 +717,20 @@ def test_invalid_interval(universe: Universe) -> None:
     moved_slow = abs(math.log(slow.quote(AAPL).midpoint / start))
     moved_fast = abs(math.log(fast.quote(AAPL).midpoint / start))
     assert moved_slow > moved_fast
+
+
+def test_an_instrument_first_used_without_a_time_starts_at_the_clock(universe: Universe) -> None:
+    # the simulator's first use of an instrument may carry no time (its update counter, a
+    # quote for an order): it starts at the clock's time, not at 09:30 of the universe's day,
+    # so the first tick-by-tick record is not stamped hours ahead of the ones after it
+    early = T0 - timedelta(hours=2)  # 08:00 New York: before the open
+    clocked = Market(universe, seed=1, clock=early.timestamp)
+    assert clocked.serial(AAPL) == 0
+    first = clocked.tick_by_tick_current(AAPL, "MidPoint")
+    assert isinstance(first, TickByTickMidPoint) and first.time == int(early.timestamp())
+    clocked.step(AAPL, early + timedelta(seconds=1))
+    assert [r.time for r in clocked.tick_by_tick(AAPL, "MidPoint")] in ([], [first.time + 1])
+    unclocked = Market(universe, seed=1)  # no clock: a fixed 09:30 New York on the day
+    fixed = unclocked.tick_by_tick_current(AAPL, "MidPoint")
+    assert fixed is not None
+    assert fixed.time == int(datetime(2026, 3, 2, 14, 30, tzinfo=UTC).timestamp())

@@ -26,7 +26,9 @@ from aiotws.wire import fields as F
 from aiotws.wire import messages as M
 from aiotws.wire.codec import encode_payload
 from aiotws.wire.layout import InMessage, Layout, Message, OutMessage, StructCodec
+from aiotws.wire.messages import display as DG
 from aiotws.wire.messages import orders as O
+from aiotws.wire.messages import scanner as SC
 from aiotws.wire.messages.market import Flagged
 from aiotws.wire.versions import MAX_TEXT_VERSION, MIN_VERSION, SV
 
@@ -82,6 +84,10 @@ _SCALARS: dict[object, st.SearchStrategy[Any]] = {
         ),
         max_size=3,
     ),
+    # scanners (aiotws.wire.messages.scanner): -1 is the wire form of None
+    SC.ROWS: st.none() | _INT32.filter(lambda n: n not in (-1, F.UNSET_INTEGER)),
+    # display groups and verify/auth (aiotws.wire.messages.display)
+    DG.TRUE_FALSE: st.booleans(),
 }
 
 _STR = _SCALARS[F.STR]

@@ -43,6 +43,7 @@ from aiotws.wire.messages.orders import (
     CancelOrder,
     CompletedOrder,
     CompletedOrdersEnd,
+    DeltaNeutralValidation,
     ExerciseOptions,
     OpenOrder,
     OpenOrderEnd,
@@ -122,6 +123,7 @@ class OrderCalls(CoreBase):
         self.on(CommissionAndFeesReport, self._on_commission_report)
         self.on(CompletedOrder, self._on_completed_order)
         self.on(OrderBound, self._on_order_bound)
+        self.on(DeltaNeutralValidation, self._on_delta_neutral_validation)
         self.disconnected += self._fail_what_ifs
 
     # -- placing ---------------------------------------------------------------------------
@@ -445,6 +447,19 @@ class OrderCalls(CoreBase):
             trade.order.client_id = m.client_id
             self._trades_by_key[(m.client_id, m.order_id)] = trade
             trade._log(f"bound to API order id {m.order_id}")
+
+    def _on_delta_neutral_validation(self, m: DeltaNeutralValidation) -> None:
+        # TWS validated the hedge of order m.req_id: the trade's contract carries TWS's one
+        trade = self._trades_by_key.get((self.client_id, m.req_id))
+        if trade is None:
+            log.info("delta-neutral validation for unknown order %d: %s", m.req_id, m.record())
+            return
+        trade.contract.delta_neutral_contract = m.record()
+        trade._log(
+            f"delta-neutral contract validated: con_id {m.con_id}, delta {m.delta:g}, "
+            f"price {m.price:g}"
+        )
+        trade._changed()
 
     def _on_execution(self, m: ExecutionData) -> None:
         if m.exec_id in self._fills:

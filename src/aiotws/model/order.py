@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar, Final
 
+from aiotws.model.advisor import check_fa_order
 from aiotws.model.contract import TagValue
 
 __all__ = [
@@ -452,6 +453,8 @@ class Order:
                 raise ValueError(f"{name} must be finite, not {v}")
         if self.trailing_percent is not None and not 0 < self.trailing_percent < 100:
             raise ValueError(f"trailing_percent must be in (0, 100), not {self.trailing_percent}")
+        if self.fa_group or self.fa_method or self.fa_percentage:
+            check_fa_order(self.fa_group, self.fa_method, self.fa_percentage)
 
 
 #: fields an order type cannot do without

@@ -16,7 +16,9 @@ As TWS:
 * REQ_ACCOUNT_UPDATES_MULTI: ACCOUNT_UPDATE_MULTI per value (``ledger_and_nlv``: the
   ``$LEDGER`` values and NetLiquidation only), END, then changes.
 * REQ_ACCOUNT_SUMMARY: ACCOUNT_SUMMARY per account and tag, END, then changes; two active
-  subscriptions at most (the third gets 322), a duplicate request id gets 322 too.
+  subscriptions at most (the third gets 322), a duplicate request id gets 322 too. The
+  group is ``"All"`` or, for an advisor login, one of its FA groups (its accounts only);
+  another name gets 321.
 * REQ_PNL / REQ_PNL_SINGLE: a PNL / PNL_SINGLE at once and then about every second of
   ``config.clock`` time; a con_id the account does not hold gets no reply at all (until it
   holds it).
@@ -116,6 +118,8 @@ class _Summary:
     req_id: int
     tags: list[str]
     values: dict[_Key, str] = field(default_factory=dict)
+    #: the accounts of the FA group asked for (``None``: "All")
+    accounts: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -248,7 +252,7 @@ def _multi_values(ledger: Ledger, m: _Multi, account: str) -> list[AccountValue]
 
 def _summary_values(ledger: Ledger, sub: _Summary) -> list[AccountValue]:
     out: list[AccountValue] = []
-    for account in ledger.accounts:
+    for account in ledger.accounts if sub.accounts is None else sub.accounts:
         out += ledger.summary(account, sub.tags)
     return out
 
@@ -456,13 +460,19 @@ def _req_account_summary(session: SimSession, msg: ReqAccountSummary) -> None:
         )
         return
     ledger = ledger_of(session.sim)
+    accounts: tuple[str, ...] | None = None
     if msg.group_name != "All":
-        session.send_error(
-            msg.req_id, 321, f"Error validating request: unknown group {msg.group_name!r}"
-        )
-        return
+        from aiotws.sim.advisor import fa_book_of, is_advisor  # noqa: PLC0415 - imports us
+
+        group = fa_book_of(session.sim).group(msg.group_name) if is_advisor(session.sim) else None
+        if group is None:
+            session.send_error(
+                msg.req_id, 321, f"Error validating request: unknown group {msg.group_name!r}"
+            )
+            return
+        accounts = tuple(group.accounts)  # an advisor's FA group: its accounts only
     tags = [t.strip() for t in msg.tags.split(",") if t.strip()]
-    sub = _Summary(msg.req_id, tags)
+    sub = _Summary(msg.req_id, tags, accounts=accounts)
     for v in _diff(sub.values, _summary_values(ledger, sub)):
         session.send(AccountSummary.from_record(msg.req_id, v))
     session.send(AccountSummaryEnd(msg.req_id))

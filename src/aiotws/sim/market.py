@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -833,7 +833,14 @@ class Market:
     raises ``KeyError``.
     """
 
-    def __init__(self, universe: Universe, seed: int = 0, *, interval: float = 0.25) -> None:
+    def __init__(
+        self,
+        universe: Universe,
+        seed: int = 0,
+        *,
+        interval: float = 0.25,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.universe = universe
@@ -842,7 +849,11 @@ class Market:
         self._step_sd = math.sqrt(interval / _TRADING_YEAR_SECONDS)
         self._states: dict[int, _State] = {}
         self._books: dict[int, DepthBook] = {}
+        #: the epoch time an instrument first used without a ``now`` starts at: ``clock()``
+        #: (the simulator passes the wall clock its ticks are stamped with), else 09:30 New
+        #: York time on the universe's day (a fixed time: reproducible tests of the engine)
         self._default_clock = datetime.combine(universe.today, time(14, 30), UTC).timestamp()
+        self._clock = clock
 
     def __repr__(self) -> str:
         return f"Market(seed={self.seed}, interval={self.interval}, {len(self._states)} live)"
@@ -1060,7 +1071,10 @@ class Market:
         st.sig = inst.volatility * self._step_sd
         st.smart = c.sec_type == "STK" and "SMART" in d.valid_exchanges and c.currency == "USD"
         st.index = c.sec_type == "IND"
-        st.clock = _epoch(now) if now is not None else self._default_clock
+        if now is not None:
+            st.clock = _epoch(now)
+        else:
+            st.clock = self._clock() if self._clock is not None else self._default_clock
         st.halted = False
         st.model = None
         st.advanced_at = None

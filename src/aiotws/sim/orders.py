@@ -76,7 +76,15 @@ from zoneinfo import ZoneInfo
 from aiotws.model.account import Execution, ExecutionFilter, format_execution_time
 from aiotws.model.contract import Contract, ContractDetails
 from aiotws.model.order import Order, OrderState
+from aiotws.sim import display as _sim_display
 from aiotws.sim.accounts import ledger_of, publish_fill
+from aiotws.sim.advisor import (
+    AllocationError,
+    allocation_state,
+    plan_allocation,
+    register_allocation,
+    split_fill,
+)
 from aiotws.sim.calendar import is_business_day
 from aiotws.sim.matching import (
     ORDER_TYPE_CODES,
@@ -281,6 +289,10 @@ def _dispatch(sim: Simulator, events: list[Event]) -> None:
         targets = _audience(sim, o.client_id, o.manual)
         if isinstance(ev, FillEvent):
             x = ev.execution
+            parts = split_fill(sim, x.perm_id, x.shares) if o.order.fa_group else []
+            if parts:
+                _dispatch_allocations(sim, desk, targets, x, parts)
+                continue
             x.realized_pnl = ledger_of(sim).apply_fill(
                 x.account, x.contract, x.side, x.shares, x.price, x.commission
             )
@@ -300,6 +312,49 @@ def _dispatch(sim: Simulator, events: list[Event]) -> None:
             s_own = sim.clients.get(o.client_id)
             if s_own is not None:
                 s_own.send_error(o.order_id, 202, f"Order Canceled - reason:{ev.reason}")
+
+
+def _dispatch_allocations(
+    sim: Simulator,
+    desk: OrderDesk,
+    targets: list[SimSession],
+    x: SimExecution,
+    parts: list[tuple[str, Decimal]],
+) -> None:
+    """An FA order's fill: one execution per account of the group (its share of ``x``, its
+    own exec id and commission), booked in that account; they replace the block execution
+    ``x`` in the engine's record (REQ_EXECUTIONS), so executions add up to the fill."""
+    state = allocation_state(sim, x.perm_id)
+    assert state is not None
+    ledger = ledger_of(sim)
+    stem = x.exec_id.rpartition(".")[0]
+    allocated = []
+    for i, (acct, q) in enumerate(parts, 1):
+        cum = state.booked[acct]
+        value = state.value.get(acct, 0.0) + float(q) * x.price
+        state.value[acct] = value
+        avg = round(value / float(cum), 10)
+        paid = state.commission.get(acct, 0.0)
+        fee = round(max(ib_commission(x.contract, cum, avg) - paid, 0.0), 6)
+        state.commission[acct] = paid + fee
+        a = replace(
+            x, exec_id=f"{stem}.{i:02d}", account=acct, shares=q, cum_qty=cum, avg_price=avg,
+            commission=fee,
+        )  # fmt: skip
+        a.realized_pnl = ledger.apply_fill(acct, a.contract, a.side, q, a.price, fee)
+        allocated.append(a)
+    execs = desk.engine.executions
+    at = next((i for i, e in enumerate(execs) if e is x), None)
+    if at is not None:
+        execs[at : at + 1] = allocated
+    for a in allocated:
+        report_first = desk.rng.random() < sim.config.commission_report_first
+        for s in targets:
+            data = _execution_data(sim, s, -1, a)
+            report = _commission_report(a)
+            for m in (report, data) if report_first else (data, report):
+                s.send(m)
+        publish_fill(sim, a.account, a.contract.con_id)
 
 
 def _replay(session: SimSession) -> None:
@@ -399,6 +454,15 @@ def _place_order(session: SimSession, msg: PlaceOrder) -> None:
     if code is not None and code not in details.order_types:
         session.send_error(oid, 387, "Unsupported order type for this exchange and security type.")
         return
+    fa_plan: dict[str, Decimal] | None = None
+    if order.fa_group:
+        try:
+            fa_plan = plan_allocation(
+                sim, contract, order, _reference_price(sim, contract.con_id, order)
+            )
+        except AllocationError as e:
+            session.send_error(oid, e.code, e.text)
+            return
     try:
         existing = engine.validate(cid, oid, order)
     except OrderError as e:
@@ -416,7 +480,12 @@ def _place_order(session: SimSession, msg: PlaceOrder) -> None:
         _what_if(session, oid, contract, order, qty, price)
         return
     if existing is None:
-        impact = ledger_of(sim).margin_impact(account, contract, order.action, qty, price)
+        shares = fa_plan if fa_plan else {account: qty}
+        impacts = [
+            ledger_of(sim).margin_impact(acct, contract, order.action, part, price)
+            for acct, part in shares.items()
+        ]
+        impact = next((i for i in impacts if not i.ok), impacts[0])
         if not impact.ok:
             reason = (
                 "YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR "
@@ -432,8 +501,12 @@ def _place_order(session: SimSession, msg: PlaceOrder) -> None:
     events = engine.place(
         cid, oid, contract, order, now, touch_of(sim, contract.con_id), tick=details.min_tick
     )
+    placed = engine.get(cid, oid)
+    if fa_plan is not None and placed is not None:
+        register_allocation(sim, placed.perm_id, fa_plan)
     sim.use_order_id(cid, oid)
     desk.seen.setdefault(contract.con_id, sim.market.serial(contract.con_id))
+    _sim_display.validate_delta_neutral(session, msg)  # DELTA_NEUTRAL_VALIDATION, if any
     _dispatch(sim, events)
     sim.ensure_market_clock()
 

@@ -55,12 +55,20 @@ from aiotws.wire.connection import (
     UndecodableFrame,
 )
 from aiotws.wire.fields import Scalar
-from aiotws.wire.ids import Out
+from aiotws.wire.ids import PROTOBUF_ONLY_OUT, Out
 from aiotws.wire.layout import OUT_MESSAGES, InMessage, OutMessage
 from aiotws.wire.messages import ErrMsg, ManagedAccts, NextValidId, StartApi
 from aiotws.wire.versions import MAX_TEXT_VERSION
 
-__all__ = ["Faults", "SimConfig", "SimSession", "Simulator", "handles", "on_clock"]
+__all__ = [
+    "COMPETING_SESSION",
+    "Faults",
+    "SimConfig",
+    "SimSession",
+    "Simulator",
+    "handles",
+    "on_clock",
+]
 
 log = logging.getLogger("aiotws.sim")
 
@@ -72,6 +80,9 @@ _HANDLERS: Final[dict[type[OutMessage], Handler]] = {}
 READ_ONLY_BLOCKED: Final = frozenset(
     {Out.PLACE_ORDER, Out.CANCEL_ORDER, Out.REQ_GLOBAL_CANCEL, Out.EXERCISE_OPTIONS, Out.REPLACE_FA}
 )
+
+#: TWS's notice when the same user's other session holds the market data.
+COMPETING_SESSION: Final = (10197, "No market data during competing live session")
 
 #: The farm notices TWS sends on every fresh connection (id -1).
 CONNECT_NOTICES: Final = (
@@ -174,6 +185,15 @@ class SimConfig:
     #: ``connectivity_restored(data_lost=True)`` drops: market data, depth, tick-by-tick
     #: (add ``"rt_bars"``, ``"hist_live"`` to drop real-time and keep-up-to-date bars too)
     data_lost_drops: tuple[str, ...] = ("mkt_data", "mkt_depth", "tick_by_tick")
+    #: instruments the account has no market data subscription for, by symbol, local
+    #: symbol or con id (a symbol names the stock and its options alike): REQ_MKT_DATA
+    #: for them gets 354 at market data type 1 or 2, and 10167 with delayed ticks
+    #: (MARKET_DATA_TYPE 3) at type 3 or 4
+    no_market_data: tuple[str | int, ...] = ()
+    #: a financial-advisor login (``accounts[0]`` is the advisor's master account, the rest
+    #: its clients): FA groups and aliases, FA order allocation (:mod:`aiotws.sim.advisor`).
+    #: ``None``: an advisor when ``accounts[0]`` starts with ``DF`` (paper) or ``F`` (live)
+    advisor: bool | None = None
 
 
 @dataclass
@@ -337,7 +357,7 @@ class SimSession(asyncio.Protocol):
             return
         handler = _HANDLERS.get(type(msg))
         if handler is None:
-            self.send_error(-1, 321, f"aiotws sim does not implement {type(msg).__name__} yet")
+            self.send_error(-1, 321, f"aiotws sim does not implement {type(msg).__name__}")
             return
         self.sim.requests.append(msg)
         handler(self, msg)
@@ -357,13 +377,18 @@ class SimSession(asyncio.Protocol):
             self.refuse_read_only(e.msg_id, -1)
             return
         if isinstance(e, UnknownMessageId) and e.msg_id is not None:
-            known = Out(e.msg_id).name if e.msg_id in Out._value2member_map_ else None
-            text = (
-                f"aiotws sim does not implement {known} yet"
-                if known
-                else f"Unknown incoming message id {e.msg_id}"
-            )
-            self.send_error(-1, 321 if known else 320, text)
+            known = Out(e.msg_id) if e.msg_id in Out._value2member_map_ else None
+            if known in PROTOBUF_ONLY_OUT:
+                text = (
+                    f"{known.name} is a protobuf message (server version "
+                    f"{PROTOBUF_ONLY_OUT[known]}+); this session speaks text version "
+                    f"{self.version}"
+                )
+            elif known is not None:
+                text = f"aiotws sim does not implement {known.name}"
+            else:
+                text = f"Unknown incoming message id {e.msg_id}"
+            self.send_error(-1, 321 if known is not None else 320, text)
             return
         name = OUT_MESSAGES[e.msg_id].__name__ if e.msg_id in OUT_MESSAGES else "request"
         log.info("strict check failed for %s: %s", name, e)
@@ -471,6 +496,7 @@ class Simulator:
         self.hung_requests: list[OutMessage] = []
         self._hung = False
         self._connectivity_lost = False
+        self._competing = False
         self._repeat: asyncio.Task[None] | None = None
         self._farms_down: dict[str, int] = {}  # farm -> how many flaps hold it down
         self._held_ids: dict[int, float] = {}  # client id -> loop time it is free again
@@ -492,7 +518,7 @@ class Simulator:
     def market(self) -> Market:
         """The simulated market over :attr:`universe` (seeded; built on first use)."""
         if self._market is None:
-            self._market = Market(self.universe, seed=self.config.seed)
+            self._market = Market(self.universe, seed=self.config.seed, clock=time.time)
         return self._market
 
     def market_time(self) -> datetime:
@@ -730,6 +756,23 @@ class Simulator:
             await asyncio.sleep(down)
         finally:
             self.farm_up(farm)
+
+    @property
+    def is_competing_session(self) -> bool:
+        """True from ``competing_session(True)`` to ``competing_session(False)``."""
+        return self._competing
+
+    def competing_session(self, active: bool = True) -> None:
+        """The same IB user logs in elsewhere (another TWS, the mobile app) and takes the
+        market data: every live REQ_MKT_DATA subscription gets 10197 "No market data during
+        competing live session" and its ticks stop; new requests get 10197 and no ticks (a
+        snapshot ends at once). ``competing_session(False)``: the other session is gone and
+        the subscriptions' ticks resume. Orders, accounts and history are not affected."""
+        was, self._competing = self._competing, active
+        if active and not was:
+            for s in list(self.clients.values()):
+                for req_id in list(s.state.get("mkt_data", {})):
+                    s.send_error(req_id, *COMPETING_SESSION)
 
     def hang(self) -> None:
         """Wedge the simulator: every connection stays open, but nothing is answered or

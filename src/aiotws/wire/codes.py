@@ -44,7 +44,11 @@ Rule = ErrorKind | Callable[[str], ErrorKind]
 
 def _hmds(text: str) -> ErrorKind:
     # 162 covers cancel acks, pacing violations and "no data": only the text tells them apart.
-    return ErrorKind.CANCELLED if "query cancelled" in text.lower() else ErrorKind.ERROR
+    # Scanners too: "API scanner subscription cancelled: <id>" acks a cancel (or TWS ended it).
+    t = text.lower()
+    if "query cancelled" in t or "scanner subscription cancelled" in t:
+        return ErrorKind.CANCELLED
+    return ErrorKind.ERROR
 
 
 _K = ErrorKind

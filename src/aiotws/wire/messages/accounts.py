@@ -32,6 +32,7 @@ from aiotws.model.account import (
     Position,
 )
 from aiotws.model.contract import Contract
+from aiotws.model.order import SoftDollarTier
 from aiotws.wire.fields import INT, OPT_FLOAT, SENTINEL_INT, STR, TEXT, ListOf
 from aiotws.wire.ids import In, Out
 from aiotws.wire.layout import (
@@ -79,7 +80,9 @@ __all__ = [
     "ReqPnlSingle",
     "ReqPositions",
     "ReqPositionsMulti",
+    "ReqSoftDollarTiers",
     "ReqUserInfo",
+    "SoftDollarTiers",
     "UserInfo",
 ]
 
@@ -726,3 +729,34 @@ class UserInfo(InMessage):
 
     req_id: int
     white_branding_id: str = ""
+
+
+# -- soft dollar tiers (issue 9) --------------------------------------------------------------
+
+_SOFT_DOLLAR_TIER: Final = StructCodec(
+    SoftDollarTier,
+    (
+        block_field("name", STR, default=""),
+        block_field("value", STR, default=""),
+        block_field("display_name", STR, default=""),
+    ),
+    "SoftDollarTier",
+)
+
+
+@message(Out.REQ_SOFT_DOLLAR_TIERS)
+@dataclass(slots=True)
+class ReqSoftDollarTiers(OutMessage):
+    """Ask for the soft dollar tiers configured for this login (SOFT_DOLLAR_TIERS); only
+    registered advisors and funds have any. No version field (server 106+, always)."""
+
+    req_id: int
+
+
+@message(In.SOFT_DOLLAR_TIERS)
+@dataclass(slots=True)
+class SoftDollarTiers(InMessage):
+    """The answer to REQ_SOFT_DOLLAR_TIERS: ``(name, value, displayName)`` per tier."""
+
+    req_id: int
+    tiers: list[SoftDollarTier] = wire(default_factory=list, codec=ListOf(_SOFT_DOLLAR_TIER))

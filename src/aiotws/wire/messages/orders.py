@@ -85,6 +85,7 @@ __all__ = [
     "CompletedOrder",
     "CompletedOrdersEnd",
     "Const",
+    "DeltaNeutralValidation",
     "ExerciseOptions",
     "OpenOrder",
     "OpenOrderEnd",
@@ -1162,3 +1163,22 @@ class CompletedOrder(InMessage):
 @dataclass(slots=True)
 class CompletedOrdersEnd(InMessage):
     """Ends the answer to REQ_COMPLETED_ORDERS."""
+
+
+# -- delta-neutral validation (issue 9) -------------------------------------------------------
+
+
+@message(In.DELTA_NEUTRAL_VALIDATION, version=1)
+@dataclass(slots=True)
+class DeltaNeutralValidation(InMessage):
+    """TWS validated the delta-neutral contract of the order ``req_id`` (its order id) and
+    sends the hedge it will use: ``con_id``, ``delta``, ``price``. Text only (no schema)."""
+
+    req_id: int
+    con_id: int = 0
+    delta: float = 0.0
+    price: float = 0.0
+
+    def record(self) -> DeltaNeutralContract:
+        """The validated hedge as the model record."""
+        return DeltaNeutralContract(self.con_id, self.delta, self.price)
