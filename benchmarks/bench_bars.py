@@ -84,9 +84,11 @@ def _serve(sock: socket.socket, days: int, start: Any) -> None:
 
 
 async def run_aiotws(port: int) -> tuple[float, int, float]:
-    from aiotws import IB, Stock
+    from aiotws import IB, StartupSync, Stock
 
-    ib = IB(rate=0)
+    # the raw TWS answers no startup sync (open orders, positions …): load nothing, as
+    # ib_async's StartupFetchNONE below
+    ib = IB(rate=0, sync=StartupSync.none())
     await ib.connect("127.0.0.1", port, client_id=1)
     bars = await ib.historical_bars(
         Stock("AAPL", con_id=265598),

@@ -111,9 +111,11 @@ def _is_final(bid: float, ask: float, last: float) -> bool:
 
 
 async def run_aiotws(port: int) -> float:
-    from aiotws import IB, Stock
+    from aiotws import IB, StartupSync, Stock
 
-    ib = IB(rate=0)
+    # the raw TWS answers no startup sync (open orders, positions …): load nothing, as
+    # ib_async's StartupFetchNONE below
+    ib = IB(rate=0, sync=StartupSync.none())
     await ib.connect("127.0.0.1", port, client_id=1)
     done = asyncio.get_running_loop().create_future()
 
