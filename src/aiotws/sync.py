@@ -149,15 +149,8 @@ class LoopThread:
             loop.run_forever()
         finally:
             try:
-                tasks = asyncio.all_tasks(loop)
-                for task in tasks:
-                    task.cancel()
-                if tasks:
-                    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
+                _close_loop(loop)
             finally:
-                asyncio.set_event_loop(None)
-                loop.close()
                 self._started.set()  # a failed start still releases __init__
 
     @property
@@ -300,13 +293,19 @@ class NestedLoop:
         """Close an owned loop after cancelling its tasks; a borrowed loop is left running."""
         if not self._owned or self.loop.is_closed() or not self.in_thread():
             return
-        loop = self.loop
+        _close_loop(self.loop)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel a stopped loop's tasks, let them finish, close it (this thread's loop)."""
+    try:
         tasks = asyncio.all_tasks(loop)
         for task in tasks:
             task.cancel()
         if tasks:
             loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
         asyncio.set_event_loop(None)
         loop.close()
 

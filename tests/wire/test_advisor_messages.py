@@ -5,27 +5,14 @@ from __future__ import annotations
 import pytest
 
 from aiotws.errors import MalformedMessage, UnsupportedByServer
-from aiotws.wire import decode_in, decode_out, encode, frame
+from aiotws.wire import decode_in, decode_out
 from aiotws.wire.codec import encode_payload
-from aiotws.wire.layout import InMessage, Message
 from aiotws.wire.messages.advisor import ReceiveFa, ReplaceFa, ReplaceFaEnd, ReqFa
+
+from .roundtrip import both_ways, nul
 
 VERSIONS = (157, 176, 177, 200)
 XML = '<?xml version="1.0" encoding="UTF-8"?>\n<ListOfGroups/>\n'
-
-
-def nul(*fields: str) -> bytes:
-    return "".join(f + "\0" for f in fields).encode()
-
-
-def both_ways(msg: Message, version: int, payload: bytes) -> None:
-    assert encode_payload(msg, version) == payload
-    assert encode(msg, version) == frame(payload)
-    if isinstance(msg, InMessage):
-        got = [decode_in(payload, version), decode_in(payload, version, strict=True)]
-    else:
-        got = [decode_out(payload, version, strict=False), decode_out(payload, version)]
-    assert got == [msg, msg]
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -9,28 +9,14 @@ from aiotws.errors import InvalidField
 from aiotws.model import DeltaNeutralContract, SoftDollarTier
 from aiotws.model.contract import Contract
 from aiotws.model.display import DisplayGroupSelection, contract_info_of
-from aiotws.wire import decode_in, decode_out, encode, frame
-from aiotws.wire.codec import encode_payload
-from aiotws.wire.layout import InMessage, Message
+from aiotws.wire import decode_in, encode
 from aiotws.wire.messages import accounts as A
 from aiotws.wire.messages import display as D
 from aiotws.wire.messages import orders as O
 
+from .roundtrip import both_ways, nul
+
 VERSIONS = (157, 200)
-
-
-def nul(*fields: str) -> bytes:
-    return "".join(f + "\0" for f in fields).encode()
-
-
-def both_ways(msg: Message, version: int, payload: bytes) -> None:
-    assert encode_payload(msg, version) == payload
-    assert encode(msg, version) == frame(payload)
-    if isinstance(msg, InMessage):
-        got = [decode_in(payload, version), decode_in(payload, version, strict=True)]
-    else:
-        got = [decode_out(payload, version, strict=False), decode_out(payload, version)]
-    assert got == [msg, msg]
 
 
 @pytest.mark.parametrize("version", VERSIONS)

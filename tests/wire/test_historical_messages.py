@@ -17,10 +17,9 @@ from aiotws.model import (
     HistoricalTickLast,
     RealTimeBar,
 )
-from aiotws.wire import decode_in, decode_out, encode, frame
+from aiotws.wire import decode_in, decode_out, encode
 from aiotws.wire import messages as M
 from aiotws.wire.codec import encode_payload
-from aiotws.wire.layout import InMessage, Message
 from aiotws.wire.messages.historical import (
     BarRow,
     HistogramRow,
@@ -30,26 +29,10 @@ from aiotws.wire.messages.historical import (
     TickRow,
 )
 
+from .roundtrip import both_ways, decode, nul
+
 T = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # 1700000000
 D = Decimal
-
-
-def nul(*fields: str) -> bytes:
-    return "".join(f + "\0" for f in fields).encode()
-
-
-def decode(payload: bytes, version: int, cls: type[Message]) -> list[Message]:
-    """Lenient (fast path where there is one) and strict decoding of one payload."""
-    if issubclass(cls, InMessage):
-        return [decode_in(payload, version), decode_in(payload, version, strict=True)]
-    return [decode_out(payload, version, strict=False), decode_out(payload, version)]
-
-
-def both_ways(msg: Message, version: int, payload: bytes) -> None:
-    assert encode_payload(msg, version) == payload
-    assert encode(msg, version) == frame(payload)
-    for got in decode(payload, version, type(msg)):
-        assert got == msg
 
 
 AAPL = Contract(sec_type="STK", symbol="AAPL", exchange="SMART", currency="USD")

@@ -25,20 +25,11 @@ from aiotws.model import (
 from aiotws.wire import decode_in, decode_out, encode, frame
 from aiotws.wire import messages as M
 from aiotws.wire.codec import encode_payload
-from aiotws.wire.layout import InMessage, Message
+from aiotws.wire.layout import Message
+
+from .roundtrip import decode, nul
 
 T = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # 1700000000
-
-
-def nul(*fields: str) -> bytes:
-    return "".join(f + "\0" for f in fields).encode()
-
-
-def decode(payload: bytes, version: int, cls: type[Message]) -> list[Message]:
-    """Lenient (fast path where there is one) and strict decoding of one payload."""
-    if issubclass(cls, InMessage):
-        return [decode_in(payload, version), decode_in(payload, version, strict=True)]
-    return [decode_out(payload, version, strict=False), decode_out(payload, version)]
 
 
 AAPL = Contract(sec_type="STK", symbol="AAPL", exchange="SMART", currency="USD")

@@ -24,32 +24,14 @@ from aiotws.model.news import (
 from aiotws.model.news import (
     NewsArticle as NewsArticleRecord,
 )
-from aiotws.wire import decode_in, decode_out, encode, frame
-from aiotws.wire.codec import encode_payload
-from aiotws.wire.layout import InMessage, Message
+from aiotws.wire import decode_out, encode
 from aiotws.wire.messages import news as N
+
+from .roundtrip import both_ways, nul
 
 VERSIONS = (157, 200)
 T = datetime(2024, 1, 2, 14, 30, 5, 123000, tzinfo=UTC)
 T_MS = "1704205805123"
-
-
-def nul(*fields: str) -> bytes:
-    return "".join(f + "\0" for f in fields).encode()
-
-
-def decode(payload: bytes, version: int, cls: type[Message]) -> list[Message]:
-    """Lenient (fast path where there is one) and strict decoding of one payload."""
-    if issubclass(cls, InMessage):
-        return [decode_in(payload, version), decode_in(payload, version, strict=True)]
-    return [decode_out(payload, version, strict=False), decode_out(payload, version)]
-
-
-def both_ways(msg: Message, version: int, payload: bytes) -> None:
-    assert encode_payload(msg, version) == payload
-    assert encode(msg, version) == frame(payload)
-    for got in decode(payload, version, type(msg)):
-        assert got == msg
 
 
 # -- requests ---------------------------------------------------------------------------------

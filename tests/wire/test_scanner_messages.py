@@ -6,29 +6,12 @@ import pytest
 
 from aiotws.errors import InvalidField, MalformedMessage
 from aiotws.model import Contract, ScannerSubscription, ScanRow, TagValue
-from aiotws.wire import decode_in, decode_out, encode, frame
-from aiotws.wire.codec import encode_payload
-from aiotws.wire.layout import InMessage, Message
+from aiotws.wire import decode_in, decode_out, encode
 from aiotws.wire.messages import scanner as S
 
+from .roundtrip import both_ways, decode, nul
+
 VERSIONS = [157, 200]
-
-
-def nul(*fields: str) -> bytes:
-    return "".join(f + "\0" for f in fields).encode()
-
-
-def decode(payload: bytes, version: int, cls: type[Message]) -> list[Message]:
-    if issubclass(cls, InMessage):
-        return [decode_in(payload, version), decode_in(payload, version, strict=True)]
-    return [decode_out(payload, version, strict=False), decode_out(payload, version)]
-
-
-def both_ways(msg: Message, version: int, payload: bytes) -> None:
-    assert encode_payload(msg, version) == payload
-    assert encode(msg, version) == frame(payload)
-    for got in decode(payload, version, type(msg)):
-        assert got == msg
 
 
 #: 21 subscription fields, all unset: numberOfRows -1, doubles and ints empty, bool 0

@@ -10,24 +10,10 @@ import pytest
 from aiotws.errors import UnsupportedByServer
 from aiotws.model.wsh import WshEventData as Query
 from aiotws.model.wsh import parse_events, parse_meta
-from aiotws.wire import decode_in, decode_out, encode, frame
-from aiotws.wire.codec import encode_payload
-from aiotws.wire.layout import InMessage, Message
+from aiotws.wire import encode
 from aiotws.wire.messages import wsh as W
 
-
-def nul(*fields: str) -> bytes:
-    return "".join(f + "\0" for f in fields).encode()
-
-
-def both_ways(msg: Message, version: int, payload: bytes) -> None:
-    assert encode_payload(msg, version) == payload
-    assert encode(msg, version) == frame(payload)
-    if isinstance(msg, InMessage):
-        got = [decode_in(payload, version), decode_in(payload, version, strict=True)]
-    else:
-        got = [decode_out(payload, version, strict=False), decode_out(payload, version)]
-    assert got == [msg, msg]
+from .roundtrip import both_ways, nul
 
 
 @pytest.mark.parametrize("version", [161, 200])
