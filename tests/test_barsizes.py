@@ -575,6 +575,14 @@ def test_end_dates_tws_cannot_read_are_refused() -> None:
     ]
 
 
+def test_an_end_that_is_not_a_datetime_is_refused_with_a_hint() -> None:
+    # historical_bars(contract, "1 D", "1 hour"): the second argument is the end
+    with pytest.raises(InvalidHistoricalRequest, match="looks like a duration: pass duration="):
+        check_request("1 hour", "1 D", "TRADES", end="1 D")  # type: ignore[arg-type]
+    with pytest.raises(InvalidHistoricalRequest, match="tz-aware datetime or None, not 17"):
+        check_request("1 hour", "1 D", "TRADES", end=17)  # type: ignore[arg-type]
+
+
 def test_format_end_datetime() -> None:
     assert format_end_datetime(None) == ""
     assert format_end_datetime(END) == "20240308-21:00:00"

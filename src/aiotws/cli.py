@@ -1,9 +1,11 @@
 """The ``aiotws`` command line: ``demo``, ``sim``, and the everyday commands ``quote``,
-``history``, ``chain``, ``positions``, ``orders``, ``account`` and ``doctor``.
+``history``, ``chain``, ``positions``, ``orders``, ``account`` and ``doctor``; ``replay``
+plays a recording back as a fake TWS.
 
 Connection flags fall back to the environment: ``AIOTWS_HOST``, ``AIOTWS_PORT``,
-``AIOTWS_CLIENT_ID``; ``--sim`` runs a command against an embedded simulator. Failures
-print one line and exit non-zero; no tracebacks.
+``AIOTWS_CLIENT_ID``, ``AIOTWS_EXPECT``; ``--sim`` runs a command against an embedded
+simulator; ``--record FILE`` records its session. Failures print one line and exit
+non-zero (2: ``--expect`` met the other kind of account); no tracebacks.
 """
 
 from __future__ import annotations
@@ -25,8 +27,14 @@ from decimal import Decimal
 from typing import Final
 
 from aiotws import __version__
-from aiotws.doctor import Diagnosis, Status, account_kind, diagnose, port_label
-from aiotws.errors import AmbiguousContract, ClientIdInUse, RequestError, TWSError
+from aiotws.doctor import Check, Diagnosis, Status, account_kind, diagnose, port_label
+from aiotws.errors import (
+    AccountKindMismatch,
+    AmbiguousContract,
+    ClientIdInUse,
+    RequestError,
+    TWSError,
+)
 from aiotws.ib import IB
 from aiotws.model import (
     ContFuture,
@@ -40,6 +48,8 @@ from aiotws.model import (
     Stock,
 )
 from aiotws.model.account import PortfolioItem
+from aiotws.record import Recorder, Recording
+from aiotws.replay import ReplayMismatch, ReplayServer
 from aiotws.sim import SimConfig, Simulator
 from aiotws.sim.accounts import seed_position
 from aiotws.sim.orders import place_manual_order
@@ -60,11 +70,46 @@ def _env_int(name: str, default: int | None) -> int | None:
         raise SystemExit(f"aiotws: {name}={v!r} is not an integer") from None
 
 
+#: the exit status of a connection refused by ``--expect`` (the other kind of account)
+EXIT_EXPECT: Final = 2
+
+
+def _env_expect() -> str | None:
+    v = os.environ.get("AIOTWS_EXPECT", "").strip().lower()
+    if v in ("", "none", "any"):
+        return None
+    if v not in ("paper", "live"):
+        raise SystemExit(f"aiotws: AIOTWS_EXPECT={v!r} must be 'paper' or 'live'")
+    return v
+
+
+def _expect_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--expect",
+        choices=("paper", "live"),
+        default=_env_expect(),
+        help="refuse to go on (exit status 2) unless TWS's accounts are of this kind: paper "
+        "(DU…, DF…) or live (env AIOTWS_EXPECT)",
+    )
+
+
 def _connection_flags(p: argparse.ArgumentParser, default_port: int | None) -> None:
     p.add_argument("--host", default=os.environ.get("AIOTWS_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=_env_int("AIOTWS_PORT", default_port))
     p.add_argument("--client-id", type=int, default=_env_int("AIOTWS_CLIENT_ID", 1))
     p.add_argument("--timeout", type=float, default=10.0, help="connect timeout, seconds")
+    _expect_flag(p)
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        default=None,
+        help="record the session's frames to FILE (play it back with: aiotws replay FILE)",
+    )
+    p.add_argument(
+        "--redact",
+        action="store_true",
+        help="with --record: rewrite account ids consistently (DU1234567 -> DU0000001)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,7 +180,39 @@ def _parser() -> argparse.ArgumentParser:
         "or at its login screen), or accept and never answer (a wedged gateway)",
     )
     _everyday_commands(sub, common)
+    _replay_command(sub, common)
     return p
+
+
+def _replay_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    replay = sub.add_parser(
+        "replay",
+        parents=[common],
+        help="play a recording (--record FILE) back as a fake TWS",
+        description="Serve a recorded session: a client connecting gets the recorded "
+        "handshake and TWS's recorded answers to its requests (matched by message type and "
+        "order, request ids remapped). Prints 'listening on HOST:PORT', serves until every "
+        "recorded connection was played (or Ctrl-C), then reports where the client strayed "
+        "from the recording (exit status 1).",
+    )
+    replay.add_argument("file", metavar="FILE", help="a recording (.twsrec)")
+    replay.add_argument("--host", default="127.0.0.1")
+    replay.add_argument("--port", type=int, default=7497)
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="1 keeps the recorded pauses, 2 halves them … (default: as fast as possible)",
+    )
+    replay.add_argument(
+        "--lenient",
+        action="store_true",
+        help="let requests' fields differ and leave unexpected requests unanswered (still "
+        "reported) instead of closing the connection at the first mismatch",
+    )
+    replay.add_argument("--list", action="store_true", help="print the recording's frames and exit")
 
 
 def _session_flags(p: argparse.ArgumentParser) -> None:
@@ -247,6 +324,7 @@ def _everyday_commands(
     doctor.add_argument("--client-id", type=int, default=_env_int("AIOTWS_CLIENT_ID", 1))
     doctor.add_argument("--timeout", type=float, default=5.0, help="per step, seconds (5)")
     doctor.add_argument("--sim", action="store_true", help="diagnose an embedded simulator")
+    _expect_flag(doctor)
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -258,7 +336,7 @@ async def _demo(args: argparse.Namespace) -> int:
         host, port = sim.host, sim.port
         print(f"started the aiotws TWS simulator on {host}:{port}")
     try:
-        async with IB.connect_to(host, port, args.client_id, timeout=args.timeout) as ib:
+        async with _session(args, host, port, IB()) as ib:
             print(f"connected to {host}:{port} as client {args.client_id}")
             print(f"  server version   {ib.server_version}")
             ct = ib.connection_time
@@ -708,10 +786,30 @@ async def _connect(args: argparse.Namespace) -> AsyncIterator[IB]:
         host, port = sim.host, sim.port
     ib = IB(reconnect=False, sync=StartupSync.none(), request_timeout=max(30.0, args.timeout))
     try:
-        await ib.connect(host, port, args.client_id, timeout=args.timeout)
-        try:
+        async with _session(args, host, port, ib):
             where = "simulator" if sim is not None else f"{host}:{port}"
             print(_header(ib, where), flush=True)
+            yield ib
+    finally:
+        if sim is not None:
+            await sim.stop()
+
+
+@contextlib.asynccontextmanager
+async def _session(args: argparse.Namespace, host: str, port: int, ib: IB) -> AsyncIterator[IB]:
+    """Connect ``ib`` with the connection flags (``--expect``, ``--record``), disconnect at
+    the end; a recording is complete on disk when this returns."""
+    recorder: Recorder | None = None
+    if getattr(args, "record", None):
+        try:
+            recorder = ib.client.start_recording(args.record, redact=args.redact)
+        except OSError as e:
+            raise CLIError(f"cannot record to {args.record}: {e.strerror or e}") from None
+    try:
+        await ib.connect(
+            host, port, args.client_id, timeout=args.timeout, expect=getattr(args, "expect", None)
+        )
+        try:
             yield ib
         finally:
             ib.disconnect()
@@ -719,8 +817,12 @@ async def _connect(args: argparse.Namespace) -> AsyncIterator[IB]:
                 async with asyncio.timeout(5):
                     await ib.wait_closed()
     finally:
-        if sim is not None:
-            await sim.stop()
+        if recorder is not None:
+            await recorder.aclose()
+            if recorder.error is None:
+                print(
+                    f"recorded {recorder.frames_written} frames to {recorder.path}", file=sys.stderr
+                )
 
 
 def seed_demo_book(sim: Simulator) -> None:
@@ -1181,9 +1283,109 @@ async def _run_doctor(args: argparse.Namespace) -> int:
     finally:
         if sim is not None:
             await sim.stop()
+    mismatch = _expect_checks(diag, args.expect)
     for line in render_diagnosis(diag):
         print(line)
+    if mismatch:
+        return EXIT_EXPECT
     return 0 if diag.healthy else 1
+
+
+def _expect_checks(diag: Diagnosis, expect: str | None) -> bool:
+    """Add an ``expect`` check to each connected report; True when one met the other kind."""
+    if expect is None:
+        return False
+    mismatch = False
+    for r in diag.reports:
+        if r.kind == "none":
+            continue
+        if r.kind == expect:
+            r.checks.append(Check("expect", Status.OK, f"a {expect} login, as expected"))
+            continue
+        mismatch = True
+        r.checks.append(
+            Check(
+                "expect",
+                Status.FAIL,
+                f"expected a {expect} login, but {r.host}:{r.port} is {r.kind} "
+                f"({', '.join(r.accounts)})",
+                "this is the other TWS / IB Gateway (paper and live often run side by side: "
+                "7497/7496, 4002/4001): use the other port, or drop --expect",
+            )
+        )
+    return mismatch
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+
+def _list_recording(rec: Recording) -> list[str]:
+    lines = []
+    n = 0
+    for c in rec.connections:
+        mid = " (recorded mid-session)" if c.mid_session else ""
+        closed = f", closed by the {c.closed_by}" if c.closed_by else ""
+        lines.append(
+            f"connection {c.number}: {c.host}:{c.port}, {c.hello}, server version "
+            f"{c.server_version}, {c.connection_time}{mid}{closed}"
+        )
+        for f in c.frames:
+            n += 1
+            arrow = "->" if f.direction == "out" else "<-"
+            body = "|".join(f.fields[1:])
+            if len(body) > 110:
+                body = body[:109] + "…"
+            lines.append(f"  {n:>5} {f.t:10.3f} {arrow} {f.name:<26} {body}")
+    if rec.redacted:
+        lines.append("(account ids redacted)")
+    return lines
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    rec = await asyncio.to_thread(Recording.load, args.file)
+    if args.list:
+        for line in _list_recording(rec):
+            print(line)
+        return 0
+    if args.speed is not None and not args.speed > 0:
+        raise SystemExit("aiotws replay: --speed must be more than 0")
+    server = ReplayServer(
+        rec, host=args.host, port=args.port, speed=args.speed, strict=not args.lenient
+    )
+    logger = logging.getLogger("aiotws.replay")
+    level = logger.level
+    if not getattr(args, "verbose", 0):  # each mismatch is in the report at the end (-v: live)
+        logger.setLevel(logging.ERROR)
+    try:
+        return await _serve_replay(args, rec, server)
+    finally:
+        logger.setLevel(level)
+
+
+async def _serve_replay(args: argparse.Namespace, rec: Recording, server: ReplayServer) -> int:
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # not on Windows, nor in a thread other than the main one
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    n = len(rec.connections)
+    print(f"listening on {server.host}:{server.port}", flush=True)
+    print(f"replaying {args.file}: {n} connection(s), {len(rec.frames)} frames", flush=True)
+    done = asyncio.ensure_future(server.wait_done())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((done, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (done, stopping):
+            task.cancel()
+        await server.stop()
+    if server.mismatches:
+        print(ReplayMismatch(server.mismatches), file=sys.stderr)
+        return 1
+    print(f"played {server.served} connection(s) as recorded")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1200,11 +1402,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "orders": _orders,
         "account": _account,
         "doctor": _doctor,
+        "replay": _replay,
     }[args.command]
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:
         return 130
+    except AccountKindMismatch as e:
+        print(f"aiotws {args.command}: {e} (--expect / AIOTWS_EXPECT)", file=sys.stderr)
+        return EXIT_EXPECT
     except ClientIdInUse as e:
         hint = "; pick another with --client-id (or AIOTWS_CLIENT_ID)"
         print(f"aiotws {args.command}: {e}{hint}", file=sys.stderr)

@@ -31,6 +31,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from time import monotonic
 from typing import Any, TypeVar, cast
 
@@ -63,6 +64,7 @@ from aiotws.errors import (
 )
 from aiotws.pacing import DEFAULT_BURST, DEFAULT_RATE, Pacer
 from aiotws.protocol import TWSProtocol
+from aiotws.record import Recorder
 from aiotws.requests import (
     Collect,
     LiveHook,
@@ -230,6 +232,8 @@ class Client(
         self._abort_reason: BaseException | None = None
         #: ``time.monotonic()`` of the last network read that held messages (0: none yet)
         self.last_received = 0.0
+        #: the recorder of :meth:`start_recording` (``None``: not recording)
+        self.recorder: Recorder | None = None
         self._init_market_data()
         self._init_tick_by_tick()
         self._init_depth()
@@ -283,8 +287,10 @@ class Client(
         try:
             async with asyncio.timeout(timeout):
                 try:
+                    rec = self.recorder
+                    tap = rec.connection(host, port, conn) if rec and rec.active else None
                     _, proto = await loop.create_connection(
-                        lambda: TWSProtocol(conn, self), host, port
+                        lambda: TWSProtocol(conn, self, tap), host, port
                     )
                 except ConnectionRefusedError as e:
                     raise ConnectionRefused(
@@ -371,6 +377,45 @@ class Client(
         proto = self._protocol
         if proto is not None:
             await asyncio.shield(proto.closed)
+
+    # -- recording -------------------------------------------------------------------------
+
+    def start_recording(self, path: str | Path | Recorder, *, redact: bool = False) -> Recorder:
+        """Record every frame both ways to ``path`` (see :mod:`aiotws.record`).
+
+        Before :meth:`connect`, the recording starts with the handshake; while connected,
+        with the next frame (the accounts and next order id are noted, so a replay can
+        start there). Reconnects go on in the same file until :meth:`stop_recording`.
+        ``redact=True`` rewrites account ids consistently. Raises ``OSError`` at once when
+        the file cannot be created; a later I/O error only stops the recording.
+        """
+        if self.recorder is not None and self.recorder.active:
+            raise TWSError(f"already recording to {self.recorder.path}")
+        rec = path if isinstance(path, Recorder) else Recorder(path, redact=redact)
+        self.recorder = rec
+        proto, conn = self._protocol, self._conn
+        if proto is not None and conn is not None and self.state is ClientState.CONNECTED:
+            proto.set_tap(
+                rec.join_session(
+                    self.host,
+                    self.port,
+                    conn,
+                    self.connection_time_text,
+                    self.managed_accounts,
+                    self._next_id,
+                )
+            )
+        return rec
+
+    def stop_recording(self) -> Recorder | None:
+        """End the recording (the file is complete once ``await recorder.aclose()``
+        returns); returns the recorder, ``None`` if none ran."""
+        rec, self.recorder = self.recorder, None
+        if self._protocol is not None:
+            self._protocol.set_tap(None)
+        if rec is not None:
+            rec.stop()
+        return rec
 
     # -- transport callbacks (ProtocolSink) ------------------------------------------------
 

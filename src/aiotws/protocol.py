@@ -5,6 +5,10 @@
 :class:`ProtocolSink` *as one batch per read*, so the layers above can coalesce updates
 (each ticker fires once per network read, not once per tick). It knows nothing about
 requests or state.
+
+A :class:`FrameTap` (the recorder of :mod:`aiotws.record`) can watch the raw bytes both
+ways. With no tap set, reads take the untapped :meth:`TWSProtocol.data_received` itself:
+recording off costs the receive path nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from aiotws.wire.connection import (
 )
 from aiotws.wire.layout import InMessage
 
-__all__ = ["ProtocolSink", "TWSProtocol"]
+__all__ = ["FrameTap", "ProtocolSink", "TWSProtocol"]
 
 log = logging.getLogger("aiotws.protocol")
 
@@ -38,19 +42,59 @@ class ProtocolSink(Protocol):
     def on_connection_lost(self, exc: Exception | None) -> None: ...
 
 
+class FrameTap(Protocol):
+    """Sees the raw bytes of one connection (it must never raise)."""
+
+    def received(self, data: bytes) -> None:
+        """``data`` was read, before the client handles it."""
+
+    def sent(self, data: bytes) -> None:
+        """``data`` is being written."""
+
+    def closed(self, by_us: bool) -> None:
+        """The socket closed; ``by_us``: this side closed it."""
+
+
 class TWSProtocol(asyncio.Protocol):
     """One TWS API socket. ``closed`` resolves when the socket is really closed."""
 
-    def __init__(self, conn: ClientConnection, sink: ProtocolSink) -> None:
+    def __init__(
+        self, conn: ClientConnection, sink: ProtocolSink, tap: FrameTap | None = None
+    ) -> None:
         self.conn = conn
         self.sink = sink
         self.transport: asyncio.Transport | None = None
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.tap: FrameTap | None = None
+        self._closing = False
+        if tap is not None:
+            self.set_tap(tap)
+
+    def set_tap(self, tap: FrameTap | None) -> None:
+        """Watch this connection's bytes with ``tap`` (``None``: stop watching).
+
+        A tapped read goes through a wrapper set on the instance; untapped, the wrapper is
+        removed and reads cost nothing extra.
+        """
+        self.tap = tap
+        if tap is None:
+            self.__dict__.pop("data_received", None)
+            return
+        inner = TWSProtocol.data_received.__get__(self)
+
+        def data_received(data: bytes) -> None:
+            tap.received(data)
+            inner(data)
+
+        self.__dict__["data_received"] = data_received
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        transport.write(self.conn.initiate())
+        hello = self.conn.initiate()
+        if self.tap is not None:
+            self.tap.sent(hello)
+        transport.write(hello)
 
     def data_received(self, data: bytes) -> None:
         events = self.conn.receive_data(data)
@@ -84,19 +128,25 @@ class TWSProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        if self.tap is not None:
+            self.tap.closed(self._closing)
         if not self.closed.done():
             self.closed.set_result(None)
         self.sink.on_connection_lost(exc)
 
     def write(self, data: bytes) -> None:
         if self.transport is not None:
+            if self.tap is not None:
+                self.tap.sent(data)
             self.transport.write(data)
 
     def close(self) -> None:
         if self.transport is not None:
+            self._closing = True
             self.transport.close()
 
     def abort(self) -> None:
         """Close at once, dropping anything not yet written (a dead peer never reads it)."""
         if self.transport is not None:
+            self._closing = True
             self.transport.abort()

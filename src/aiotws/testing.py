@@ -11,7 +11,9 @@ Installed with aiotws and loaded by pytest on its own (the ``pytest11`` entry po
   reconnecting after a restart, disconnected at teardown;
 - ``aiotws_client``: a low-level :class:`~aiotws.Client` (client id 2);
 - ``aiotws_market``: a :class:`SimDriver`: step the market, halt a symbol, restart the
-  simulator, IB outages and other faults.
+  simulator, IB outages and other faults;
+- ``aiotws_replay``: a factory of ``IB``\\ s connected to a recording played back
+  (:func:`replay`, :mod:`aiotws.replay`).
 
 ``@pytest.mark.aiotws_sim(seed=7, tick_interval=0, accounts=("DU1", "DU2"))`` sets
 :class:`~aiotws.sim.SimConfig` fields for a test (or a class or module: the closest marker
@@ -30,9 +32,11 @@ neither pytest-asyncio nor the simulator: they are imported when a fixture is us
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -42,13 +46,14 @@ from aiotws.session import ReconnectPolicy
 
 if TYPE_CHECKING:
     from aiotws import Order
+    from aiotws.record import Recording
     from aiotws.sim import Faults, SimConfig, Simulator
     from aiotws.sim.faults import RestartMode
     from aiotws.sim.market import Quote
     from aiotws.sim.matching import SimOrder
     from aiotws.startup import SyncReport
 
-__all__ = ["MARKER", "SimDriver", "fast_reconnect", "sim_config", "wait_restored"]
+__all__ = ["MARKER", "SimDriver", "fast_reconnect", "replay", "sim_config", "wait_restored"]
 
 #: the marker that sets the simulator's configuration for a test
 MARKER = "aiotws_sim"
@@ -188,6 +193,63 @@ async def aiotws_client(aiotws_sim: Simulator) -> AsyncIterator[Client]:
 def aiotws_market(aiotws_sim: Simulator) -> SimDriver:
     """A :class:`SimDriver` over ``aiotws_sim``: drive its market, inject faults."""
     return SimDriver(aiotws_sim)
+
+
+# -- replaying recordings -----------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def replay(
+    recording: str | Path | Recording,
+    *,
+    strict: bool = True,
+    speed: float | None = None,
+    client_id: int | None = None,
+    account: str = "",
+    **ib_options: Any,
+) -> AsyncIterator[IB]:
+    """An ``IB`` connected to a :class:`~aiotws.replay.ReplayServer` playing ``recording``::
+
+        async with aiotws.testing.replay("tests/data/bug.twsrec") as ib:
+            bars = await ib.historical_bars(Stock("AAPL"), duration="1 D", bar_size="1 hour")
+
+    The ``IB`` connects with the recorded client id (or ``client_id``) and ``account`` (as
+    :meth:`~aiotws.IB.connect` takes it); ``ib_options`` go to
+    ``IB(...)`` and must make it send what the recorded client sent (the same ``sync=`` of
+    the startup requests: ``StartupSync.none()`` for a recording made with the CLI). It
+    reconnects (:func:`fast_reconnect`) only when the recording has several connections.
+    On exit it is disconnected and the server stopped; in ``strict`` mode a client that
+    strayed from the recording raises :class:`~aiotws.replay.ReplayMismatch` there.
+    """
+    from aiotws.replay import ReplayServer
+
+    async with ReplayServer(recording, strict=strict, speed=speed) as server:
+        many = len(server.recording.connections) > 1
+        ib_options.setdefault("reconnect", fast_reconnect() if many else False)
+        ib = IB(**ib_options)
+        async with asyncio.timeout(GUARD):
+            await ib.connect(
+                server.host, server.port, client_id or server.client_id, account=account
+            )
+        try:
+            yield ib
+        finally:
+            ib.disconnect()
+            async with asyncio.timeout(GUARD):
+                await ib.wait_closed()
+
+
+@_async_fixture
+async def aiotws_replay() -> AsyncIterator[Callable[..., Awaitable[IB]]]:
+    """A factory of replayed sessions: ``ib = await aiotws_replay("bug.twsrec", **options)``
+    (the options of :func:`replay`). Each is disconnected at teardown, where a strict
+    replay the client strayed from fails the test with the expected and actual frames."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def open_replay(recording: str | Path | Recording, **options: Any) -> IB:
+            return await stack.enter_async_context(replay(recording, **options))
+
+        yield open_replay
 
 
 # -- driving the simulator ----------------------------------------------------------------
@@ -372,3 +434,8 @@ class SimDriver:
     def broadcast_error(self, code: int, text: str, req_id: int = -1) -> None:
         """Send an ERR_MSG to every client (e.g. 10167 to a ticker's ``req_id``)."""
         self.sim.broadcast_error(code, text, req_id)
+
+    def competing_session(self, active: bool = True) -> None:
+        """The same user's other session takes the market data (10197, no ticks) until
+        ``competing_session(False)``; see :meth:`~aiotws.sim.Simulator.competing_session`."""
+        self.sim.competing_session(active)

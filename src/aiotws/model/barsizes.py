@@ -687,7 +687,12 @@ def _serving(sec_type: str) -> str:
 _YEARS: Final = range(1978, 3001)
 
 
-def _check_end(end: datetime, name: str = "end") -> None:
+def _check_end(end: object, name: str = "end") -> None:
+    if not isinstance(end, datetime):  # e.g. historical_bars(c, "1 D", "1 hour")
+        hint = ""
+        if isinstance(end, str) and end.strip()[-1:].upper() in ("S", "D", "W", "M", "Y"):
+            hint = f" ({end!r} looks like a duration: pass duration={end!r})"
+        raise _fail("end_format", f"{name} must be a tz-aware datetime or None, not {end!r}{hint}")
     if end.utcoffset() is None:
         raise _fail("end_naive", f"{name} {end.isoformat()} has no time zone")
     if end.astimezone(UTC).year not in _YEARS:
