@@ -34,6 +34,9 @@ K = ErrorKind
         (105, K.WARNING),
         (399, K.WARNING),
         (10167, K.WARNING),
+        (10197, K.WARNING),
+        (492, K.WARNING),  # scanner results without precise data still come
+        (490, K.ERROR),  # no permission to run the scanner
         (165, K.NOTICE),
         (10349, K.NOTICE),
         (326, K.FATAL),

@@ -81,6 +81,9 @@ _TABLE: Final[dict[int, Rule]] = {
     # no market data while the same user runs a competing live session elsewhere
     10197: _K.WARNING,
     10349: _K.NOTICE,
+    # 492 "You must subscribe for additional permissions to obtain precise results for
+    # scanner": the results still come (ib_insync#196); 490 (no permission to run it) fails
+    492: _K.WARNING,
     # 202 "Order Canceled - reason: ...": the order ended because it was cancelled
     202: _K.CANCELLED,
     # connection level
