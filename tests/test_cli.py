@@ -150,6 +150,12 @@ def test_demo_with_embedded_simulator() -> None:
     t = datetime.fromisoformat(m.group(1))
     assert t.tzinfo is not None
     assert re.search(r"next order id\s+\d+$", out, re.M)
+    # every part of the tour ran (none "skipped")
+    for part in ("qualified contracts", "live quotes", "historical bars", "news about AAPL"):
+        assert part in out
+    assert len(re.findall(r"^  \d{4}-\d\d-\d\d \d\d:\d\d UTC ", out, re.M)) == 3  # headlines
+    assert re.search(r"^scanner TOP_PERC_GAIN.*: 1\. \w+, 2\. \w+, 3\. \w+$", out, re.M)
+    assert "market order" in out and "skipped" not in out
     assert "Traceback" not in r.stderr
 
 

@@ -45,9 +45,11 @@ from aiotws.model import (
     LimitOrder,
     MarketOrder,
     Option,
+    ScannerSubscription,
     Stock,
 )
 from aiotws.model.account import PortfolioItem
+from aiotws.model.news import split_headline
 from aiotws.record import Recorder, Recording
 from aiotws.replay import ReplayMismatch, ReplayServer
 from aiotws.sim import SimConfig, Simulator
@@ -348,6 +350,7 @@ async def _demo(args: argparse.Namespace) -> int:
             await _tour_contracts(ib)
             await _tour_quotes(ib)
             await _tour_history(ib)
+            await _tour_news_and_scanner(ib)
             paper = all(a.startswith("D") for a in ib.managed_accounts)
             if sim is not None or (args.place_orders and paper):
                 await _tour_orders(ib, Decimal(100) if sim is not None else Decimal(1))
@@ -431,6 +434,31 @@ async def _tour_history(ib: IB, count: int = 5) -> None:
                 f"  {label:<7} {when:<20} o {b.open:<8g} h {b.high:<8g} l {b.low:<8g} "
                 f"c {b.close:<8g} v {b.volume}"
             )
+
+
+async def _tour_news_and_scanner(ib: IB, count: int = 3) -> None:
+    """The latest AAPL headlines and the top % gainers (a real TWS needs the news and
+    scanner permissions: without them this part says so and the tour goes on)."""
+    try:
+        [aapl] = await ib.qualify(Stock("AAPL"))
+        providers = [p.code for p in await ib.news_providers(timeout=10)]
+        news = []
+        if providers:
+            news = list(await ib.historical_news(aapl.con_id, providers, total_results=count))
+        top = await ib.scan(
+            ScannerSubscription("TOP_PERC_GAIN", "STK", "STK.US.MAJOR", number_of_rows=count),
+            {"priceAbove": 10},
+            timeout=10,
+        )
+    except (RequestError, TimeoutError) as e:
+        print(f"  (news and scanner tour skipped: {e or 'no answer in time'})")
+        return
+    print(f"news about AAPL ({', '.join(providers) or 'no providers'})")
+    for h in news:
+        when = f"{h.time:%Y-%m-%d %H:%M %Z}"
+        print(f"  {when:<20} {h.provider_code:<8} {split_headline(h.headline)[1]}")
+    ranks = ", ".join(f"{r.rank + 1}. {r.contract.symbol}" for r in top)
+    print(f"scanner TOP_PERC_GAIN, US major stocks above $10: {ranks or 'no results'}")
 
 
 async def _tour_orders(ib: IB, quantity: Decimal) -> None:
