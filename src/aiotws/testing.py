@@ -164,8 +164,17 @@ async def aiotws_ib(aiotws_sim: Simulator, aiotws_reconnect: ReconnectPolicy) ->
     """An ``IB`` (client id 1) connected to ``aiotws_sim``; it reconnects after a restart or
     a dropped connection (``aiotws_reconnect``). Disconnected at teardown."""
     ib = IB(reconnect=aiotws_reconnect)
+    async with _connected(ib, aiotws_sim.host, aiotws_sim.port, IB_CLIENT_ID):
+        yield ib
+
+
+@contextlib.asynccontextmanager
+async def _connected(
+    ib: IB, host: str, port: int, client_id: int, account: str = ""
+) -> AsyncIterator[IB]:
+    """``ib`` connected (bounded by ``GUARD``) for the block, disconnected and closed after."""
     async with asyncio.timeout(GUARD):
-        await ib.connect(aiotws_sim.host, aiotws_sim.port, client_id=IB_CLIENT_ID)
+        await ib.connect(host, port, client_id=client_id, account=account)
     try:
         yield ib
     finally:
@@ -227,16 +236,8 @@ async def replay(
         many = len(server.recording.connections) > 1
         ib_options.setdefault("reconnect", fast_reconnect() if many else False)
         ib = IB(**ib_options)
-        async with asyncio.timeout(GUARD):
-            await ib.connect(
-                server.host, server.port, client_id or server.client_id, account=account
-            )
-        try:
+        async with _connected(ib, server.host, server.port, client_id or server.client_id, account):
             yield ib
-        finally:
-            ib.disconnect()
-            async with asyncio.timeout(GUARD):
-                await ib.wait_closed()
 
 
 @_async_fixture
