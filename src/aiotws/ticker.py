@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -263,7 +263,7 @@ class Ticker:
         "errors",
         "market_data_type",
         "min_tick",
-        "news",
+        "_news",
         "other",
         "req_id",
         "rerouted_to",
@@ -384,9 +384,7 @@ class Ticker:
         self._ticks: list[tuple[int, float, Decimal | None]] = []
         self._tick_list: list[TickData] | None = None
         self.other: dict[int, Any] = {}
-        #: the latest headlines of a subscription with generic tick 292 (TICK_NEWS), oldest
-        #: first, at most :data:`NEWS_KEPT`
-        self.news: deque[NewsTick] = deque(maxlen=NEWS_KEPT)
+        self._news: deque[NewsTick] | None = None  # made by the first headline
         self.errors: list[RequestError] = []
         #: True from a lost connection (kept by ``Client.keep_live``) to the first update
         #: after ``Client.resume_live``: the values are old
@@ -511,9 +509,18 @@ class Ticker:
             setattr(self, name, computation)
         self._ticks.append((tick_type, computation.opt_price, None))
 
+    @property
+    def news(self) -> Sequence[NewsTick]:
+        """The latest headlines of a subscription with generic tick 292 (TICK_NEWS), oldest
+        first, at most :data:`NEWS_KEPT` (empty until the first: most tickers never get
+        one, so none pays for the buffer)."""
+        return self._news if self._news is not None else ()
+
     def on_news(self, tick: NewsTick) -> None:
         """Record a headline of this subscription (TICK_NEWS)."""
-        self.news.append(tick)
+        if self._news is None:
+            self._news = deque(maxlen=NEWS_KEPT)
+        self._news.append(tick)
 
     def on_error(self, error: RequestError) -> None:
         """Record a TWS error or warning for this subscription."""
