@@ -281,6 +281,21 @@ def _commission_report(x: SimExecution) -> CommissionAndFeesReport:
     return CommissionAndFeesReport(x.exec_id, x.commission, x.currency, x.realized_pnl, None, 0)
 
 
+def _report_execution(
+    sim: Simulator, desk: OrderDesk, targets: list[SimSession], x: SimExecution
+) -> None:
+    """EXECUTION_DATA and its commission report to each client that sees the order (the
+    report first with the configured chance, as TWS sometimes does), then the account's
+    position and PnL updates."""
+    report_first = desk.rng.random() < sim.config.commission_report_first
+    for s in targets:
+        data = _execution_data(sim, s, -1, x)
+        report = _commission_report(x)
+        for m in (report, data) if report_first else (data, report):
+            s.send(m)
+    publish_fill(sim, x.account, x.contract.con_id)
+
+
 def _dispatch(sim: Simulator, events: list[Event]) -> None:
     """Send what the engine reports to the clients that see it; book fills in the ledger."""
     desk = desk_of(sim)
@@ -296,13 +311,7 @@ def _dispatch(sim: Simulator, events: list[Event]) -> None:
             x.realized_pnl = ledger_of(sim).apply_fill(
                 x.account, x.contract, x.side, x.shares, x.price, x.commission
             )
-            report_first = desk.rng.random() < sim.config.commission_report_first
-            for s in targets:
-                data = _execution_data(sim, s, -1, x)
-                report = _commission_report(x)
-                for m in (report, data) if report_first else (data, report):
-                    s.send(m)
-            publish_fill(sim, x.account, x.contract.con_id)
+            _report_execution(sim, desk, targets, x)
             continue
         for s in targets:
             if ev.open_order:
@@ -348,13 +357,7 @@ def _dispatch_allocations(
     if at is not None:
         execs[at : at + 1] = allocated
     for a in allocated:
-        report_first = desk.rng.random() < sim.config.commission_report_first
-        for s in targets:
-            data = _execution_data(sim, s, -1, a)
-            report = _commission_report(a)
-            for m in (report, data) if report_first else (data, report):
-                s.send(m)
-        publish_fill(sim, a.account, a.contract.con_id)
+        _report_execution(sim, desk, targets, a)
 
 
 def _replay(session: SimSession) -> None:
